@@ -1,0 +1,38 @@
+# Ultimate Agent: set-up, run, test.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8080
+THREADS ?= 64
+
+.PHONY: install run test lint migrate migration bench clean
+
+install:
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first, pinned: the CPU wheel; an unpinned torch would pull a multi-GB CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+
+run:
+	$(VENV)/bin/gunicorn -k gthread -w 1 --threads $(THREADS) -b $(HOST):$(PORT) \
+		--graceful-timeout 30 --access-logfile - wsgi:app
+
+test:
+	$(PY) -m pytest -q
+
+lint:
+	$(VENV)/bin/ruff check ultimate_agent tests bench
+
+migrate:
+	$(VENV)/bin/ultimate-agent db upgrade
+
+migration:
+	$(VENV)/bin/flask --app ultimate_agent:create_app db migrate -d migrations -m "$(m)"
+
+bench:
+	$(PY) bench/api.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,97 @@
+"""Shared fixtures: a real app on a fresh SQLite file per test, clients and credentials."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from ultimate_agent import create_app
+from ultimate_agent.extensions import db, socketio
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's ULTIMATE_AGENT_* variables out of the tests."""
+    for name in list(os.environ):
+        if name.startswith("ULTIMATE_AGENT_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def app_factory(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build apps on their own instance folders; everything they started is stopped afterwards."""
+    apps: list[Flask] = []
+
+    def build(**overrides) -> Flask:
+        config = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / f"instance{len(apps)}"), **overrides}
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["system_monitor"].stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory: Callable[..., Flask]) -> Flask:
+    """A real agent app with its own SQLite database."""
+    return app_factory()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """An HTTP test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def admin_key(app: Flask) -> str:
+    """The admin key the agent generated at first start."""
+    return (Path(app.instance_path) / "admin_api_key").read_text().strip()
+
+
+@pytest.fixture
+def auth_headers(admin_key: str) -> dict[str, str]:
+    """Headers of an admin caller."""
+    return {"Authorization": f"Bearer {admin_key}"}
+
+
+@pytest.fixture
+def make_key(app: Flask) -> Callable[[list[str]], str]:
+    """Create an API key with the given permissions and return its secret."""
+    from ultimate_agent.security.keys import create_key
+
+    def make(permissions: list[str], name: str = "test") -> str:
+        with app.app_context():
+            return create_key(name, permissions, actor="test")[1]
+
+    return make
+
+
+@pytest.fixture
+def read_headers(make_key) -> dict[str, str]:
+    """Headers of a read-only caller."""
+    return {"Authorization": f"Bearer {make_key(['read'], 'reader')}"}
+
+
+@pytest.fixture
+def write_headers(make_key) -> dict[str, str]:
+    """Headers of a read-write caller."""
+    return {"Authorization": f"Bearer {make_key(['write'], 'writer')}"}
+
+
+@pytest.fixture
+def socket_client(app: Flask, admin_key: str):
+    """A connected Socket.IO test client authenticated as admin."""
+    sock = socketio.test_client(app, auth={"token": admin_key})
+    yield sock
+    if sock.is_connected():
+        sock.disconnect()

@@ -1,0 +1,141 @@
+"""The application factory: config -> extensions -> services -> blueprints -> socket handlers -> errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from flask_migrate import upgrade
+from sqlalchemy import event
+
+from . import __version__
+from .config import load_config, resolve_instance_path
+from .errors import register_error_handlers
+from .extensions import db, init_extensions, limiter
+from .monitoring.metrics import AgentMetrics
+from .monitoring.sampler import SystemMonitor
+from .realtime import handlers as _socket_handlers  # noqa: F401  (registers the Socket.IO handlers)
+from .realtime.connections import ConnectionRegistry
+from .schemas.common import ErrorEnvelopeSchema
+from .security.auth import install_auth
+from .security.hosts import install_host_check
+from .security.instance_secrets import load_instance_secrets
+from .security.keys import ensure_admin_key
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+log = logging.getLogger("ultimate_agent")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build a configured agent app; `config` overrides every other configuration layer."""
+    instance_path = resolve_instance_path(config)
+    app = Flask("ultimate_agent", instance_path=instance_path, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    load_config(app, config)
+    _configure_logging(app)
+    _load_secrets(app)
+    _configure_api_docs(app)
+
+    init_extensions(app)
+    with app.app_context():
+        _prepare_database(app)
+        ensure_admin_key()
+
+    app.extensions["agent_started_at"] = time.time()
+    app.extensions["agent_metrics"] = AgentMetrics()
+    app.extensions["system_monitor"] = SystemMonitor(app)
+    app.extensions["socket_connections"] = ConnectionRegistry(app.config["WEBSOCKET_MAX_CONNECTIONS_PER_IP"])
+
+    # Request hooks run in this order: Host check, rate limit, auth gate, metrics timer.
+    install_host_check(app)
+    _install_rate_limits(app)
+    install_auth(app)
+    app.extensions["agent_metrics"].install(app)
+
+    _register_blueprints(app)
+    register_error_handlers(app)
+
+    if app.config["MONITOR_AUTOSTART"] and not app.testing:
+        app.extensions["system_monitor"].start()
+    log.info("Agent %s (version %s) ready; instance folder %s", app.config["AGENT_ID"], __version__,
+             app.instance_path)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    logger = logging.getLogger("ultimate_agent")
+    logger.setLevel(app.config["LOG_LEVEL"])
+    if not logging.getLogger().handlers and not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+
+
+def _load_secrets(app: Flask) -> None:
+    secrets = load_instance_secrets(app.instance_path)
+    for key, value in secrets.items():
+        # An explicit configuration (env or mapping) wins over the generated file.
+        if not app.config.get(key):
+            app.config[key] = value
+
+
+def _configure_api_docs(app: Flask) -> None:
+    app.config.setdefault("API_TITLE", "Ultimate Agent API")
+    app.config.setdefault("API_VERSION", "v4")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearerAuth": []}],
+    })
+    from .extensions import api
+
+    api.ERROR_SCHEMA = ErrorEnvelopeSchema
+
+
+def _prepare_database(app: Flask) -> None:
+    if db.engine.dialect.name == "sqlite":
+        event.listen(db.engine, "connect", _sqlite_pragmas)
+    upgrade(directory=MIGRATIONS_DIR)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _install_rate_limits(app: Flask) -> None:
+    app.config["RATELIMIT_DEFAULT"] = app.config["RATE_LIMIT_GENERAL"]
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    # The seed's limits cover the API; the dashboard's static files are not counted.
+    app.config["RATELIMIT_DEFAULTS_EXEMPT_WHEN"] = lambda: not (
+        request.path.startswith("/api") or request.path == "/metrics")
+
+    # Registered before the limiter's own hook so it runs after it (Flask runs these in reverse).
+    @app.after_request
+    def finish_rate_limit_headers(response):
+        current = limiter.current_limit
+        if current is not None:
+            response.headers["X-RateLimit-Window"] = str(current.limit.get_expiry())
+        if response.status_code != 429:
+            response.headers.pop("Retry-After", None)
+        return response
+
+    limiter.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .api import auth, database, docs, metrics, status
+    from .extensions import api
+
+    for blueprint in (status.blp, auth.blp, database.blp, metrics.blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(docs.blp)
