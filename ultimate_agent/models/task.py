@@ -37,6 +37,8 @@ class TaskRecord(db.Model):
     blockchain_tx: Mapped[str | None] = mapped_column(String(80), nullable=True)
     node_task_id: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     estimated_duration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # How many times the task was re-queued after the agent stopped while it was pending or running.
+    restarts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     start_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     end_time: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

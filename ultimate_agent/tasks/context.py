@@ -1,0 +1,168 @@
+"""What a task runner gets: progress reporting, cancel/pause checks, checkpoints, device and threads."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# How often a paused runner wakes to look for cancel or shutdown.
+PAUSE_POLL_SECONDS = 0.2
+
+
+class TaskCancelled(Exception):
+    """Raised by `TaskContext.check()` when the task was cancelled."""
+
+
+class TaskInterrupted(Exception):
+    """Raised by `TaskContext.check()` when the agent is shutting down; the task resumes at next start."""
+
+
+@dataclass
+class TaskOutcome:
+    """What a runner returns: the result, the AI summary for AI tasks, and per-epoch history."""
+
+    result: dict[str, Any]
+    ai_result: dict[str, Any] | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+class TaskControl:
+    """Cancel/pause/shutdown signals shared between the manager and one running task."""
+
+    def __init__(self) -> None:
+        self.cancelled = threading.Event()
+        self.shutdown = threading.Event()
+        self.running = threading.Event()  # cleared while paused
+        self.running.set()
+
+    def pause(self) -> None:
+        """Ask the runner to block at its next check()."""
+        self.running.clear()
+
+    def resume(self) -> None:
+        """Let a paused runner continue."""
+        self.running.set()
+
+    def cancel(self) -> None:
+        """Ask the runner to stop at its next check()."""
+        self.cancelled.set()
+        self.running.set()
+
+    def interrupt(self) -> None:
+        """Ask the runner to stop for a shutdown (the task is resumed later)."""
+        self.shutdown.set()
+        self.running.set()
+
+
+ProgressSink = Callable[[float, dict[str, Any] | None], None]
+StateSink = Callable[[str], None]
+
+
+class TaskContext:
+    """Handed to each runner; the runner calls check() between batches and progress() as it goes."""
+
+    def __init__(
+        self,
+        task_id: str,
+        task_type: str,
+        config: dict[str, Any],
+        instance_path: str | Path,
+        control: TaskControl | None = None,
+        on_progress: ProgressSink | None = None,
+        on_state: StateSink | None = None,
+        device: str = "cpu",
+        num_threads: int = 1,
+    ) -> None:
+        self.task_id = task_id
+        self.task_type = task_type
+        self.config = config
+        self.instance_path = Path(instance_path)
+        self.control = control or TaskControl()
+        self.device = device
+        self.num_threads = num_threads
+        self.logger = logging.getLogger(f"ultimate_agent.tasks.{task_type}")
+        self.paused_seconds = 0.0
+        self._on_progress = on_progress
+        self._on_state = on_state
+        self._progress = 0.0
+
+    # -- progress -----------------------------------------------------------------------------
+
+    @property
+    def last_progress(self) -> float:
+        """The highest progress reported so far."""
+        return self._progress
+
+    def progress(self, percent: float, details: dict[str, Any] | None = None) -> None:
+        """Report progress 0-100 (never backwards) with details such as epoch and loss."""
+        percent = max(self._progress, min(100.0, float(percent)))
+        self._progress = percent
+        if self._on_progress is not None:
+            self._on_progress(percent, details)
+
+    # -- control ------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Raise on cancel or shutdown; block while paused."""
+        control = self.control
+        if not control.running.is_set():
+            started = time.monotonic()
+            if self._on_state is not None:
+                self._on_state("paused")
+            while not control.running.wait(PAUSE_POLL_SECONDS):
+                pass
+            self.paused_seconds += time.monotonic() - started
+            if not (control.cancelled.is_set() or control.shutdown.is_set()) and self._on_state is not None:
+                self._on_state("running")
+        if control.cancelled.is_set():
+            raise TaskCancelled(self.task_id)
+        if control.shutdown.is_set():
+            raise TaskInterrupted(self.task_id)
+
+    # -- checkpoints and artifacts -------------------------------------------------------------
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """Where this task's checkpoint lives."""
+        return self.instance_path / "checkpoints" / f"{self.task_id}.pt"
+
+    def save_checkpoint(self, state: dict[str, Any]) -> None:
+        """Persist resumable state atomically (a crash mid-write leaves the previous checkpoint)."""
+        import torch
+
+        path = self.checkpoint_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+
+    def load_checkpoint(self) -> dict[str, Any] | None:
+        """The last saved state, or None when the task starts fresh."""
+        import torch
+
+        path = self.checkpoint_path
+        if not path.exists():
+            return None
+        try:
+            return torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as exc:  # a corrupt checkpoint must not make the task unrunnable
+            self.logger.warning("Ignoring unreadable checkpoint %s: %s", path, exc)
+            return None
+
+    def clear_checkpoint(self) -> None:
+        """Remove the checkpoint once the task has ended."""
+        self.checkpoint_path.unlink(missing_ok=True)
+
+    def artifact_path(self, filename: str) -> Path:
+        """A file under instance/models/<task_id>/ for what the task produces (weights, pipelines)."""
+        folder = self.instance_path / "models" / self.task_id
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / filename
