@@ -113,10 +113,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _install_rate_limits(app: Flask) -> None:
-    app.config["RATELIMIT_DEFAULT"] = app.config["RATE_LIMIT_GENERAL"]
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
     # The seed's limits cover the API; the dashboard's static files are not counted.
-    app.config["RATELIMIT_DEFAULTS_EXEMPT_WHEN"] = lambda: not (
+    app.config["RATELIMIT_APPLICATION_EXEMPT_WHEN"] = lambda: not (
         request.path.startswith("/api") or request.path == "/metrics")
 
     # Registered before the limiter's own hook so it runs after it (Flask runs these in reverse).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
@@ -72,7 +73,8 @@ def resolve_instance_path(config: dict[str, Any] | None) -> str | None:
 
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Layer defaults -> instance/config.json -> ULTIMATE_AGENT_* env -> overrides, then validate."""
-    app.config.from_mapping(DEFAULTS)
+    # A copy: nested env keys (ALERT_THRESHOLDS__cpu) and runtime updates change dicts in place.
+    app.config.from_mapping(copy.deepcopy(DEFAULTS))
     config_file = Path(app.instance_path) / "config.json"
     if config_file.exists():
         try:

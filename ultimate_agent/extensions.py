@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
@@ -25,6 +25,13 @@ def rate_limit_key() -> str:
     return rate_limit_identity()
 
 
+def general_rate_limit() -> str:
+    """The general API limit of the app serving this request."""
+    # A callable, not RATELIMIT_APPLICATION: the limiter is one shared object and keeps the limits
+    # of the first app it was attached to, so a string would ignore every later app's config.
+    return current_app.config["RATE_LIMIT_GENERAL"]
+
+
 class AgentApi(Api):
     """flask-smorest Api whose documented error body is the seed's envelope."""
 
@@ -36,7 +43,9 @@ class AgentApi(Api):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 socketio = SocketIO()
-limiter = Limiter(key_func=rate_limit_key, headers_enabled=True)
+# The general limit is one budget per caller across the whole API (an application limit), not a
+# budget per endpoint (Flask-Limiter's default limits), so it means what the seed says: N requests.
+limiter = Limiter(key_func=rate_limit_key, application_limits=[general_rate_limit], headers_enabled=True)
 jwt = JWTManager()
 api = AgentApi()
 cors = CORS()

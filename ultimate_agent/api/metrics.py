@@ -17,4 +17,5 @@ blp = Blueprint("metrics", __name__, description="Prometheus metrics")
 def get_metrics() -> Response:
     """System, task, request and Socket.IO metrics in Prometheus text format (needs `read`)."""
     body = current_app.extensions["agent_metrics"].render()
-    return Response(body, mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: CONTENT_TYPE_LATEST already carries its charset.
+    return Response(body, content_type=CONTENT_TYPE_LATEST)

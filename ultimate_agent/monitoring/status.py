@@ -234,9 +234,10 @@ def performance_metrics() -> dict[str, Any]:
             "available": gpu.available,
             "name": gpu.name,
             "count": gpu.count,
-            "memory_used_mb": gpu.memory_used_mb,
-            "memory_total_mb": gpu.memory_total_mb,
-            "temperature": gpu.temperature,
+            # The seed gives whole MB and whole degrees here (nvidia-smi's units).
+            "memory_used_mb": round(gpu.memory_used_mb),
+            "memory_total_mb": round(gpu.memory_total_mb),
+            "temperature": round(gpu.temperature) if gpu.temperature is not None else None,
         },
         "tasks_running": task_counts()["running"],
         "health_score": sample.score,
@@ -251,7 +252,7 @@ def health_report() -> dict[str, Any]:
         "health_score": sample.score,
         "components": sample.components,
         "alerts": sample.alerts,
-        "uptime_seconds": round(uptime_seconds(), 1),
+        "uptime_seconds": int(uptime_seconds()),
         "last_updated": isoformat(sample.snapshot.timestamp),
     }
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, emit, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
 from ..extensions import socketio
 from ..monitoring import status
 from ..security.auth import authenticate, bearer_token
-from .bus import AGENT_ROOM
+from .bus import AGENT_ROOM, task_room
 
 
 def _metrics():
@@ -72,3 +72,23 @@ def on_request_enhanced_stats(_data: Any = None) -> None:
 def on_request_real_time_data(_data: Any = None) -> None:
     """Reply with `real_time_data`."""
     emit("real_time_data", status.real_time_data())
+
+
+@socketio.on("subscribe_task")
+def on_subscribe_task(data: Any = None) -> None:
+    """Join room `task:<id>` to receive only that task's events."""
+    task_id = data.get("task_id") if isinstance(data, dict) else None
+    if not isinstance(task_id, str) or not task_id:
+        emit("error", {"success": False, "error": "task_id is required", "error_code": "INVALID_REQUEST",
+                       "details": {"field": "task_id"}})
+        return
+    join_room(task_room(task_id))
+    emit("subscribed", {"task_id": task_id, "room": task_room(task_id)})
+
+
+@socketio.on("unsubscribe_task")
+def on_unsubscribe_task(data: Any = None) -> None:
+    """Leave a task's room."""
+    task_id = data.get("task_id") if isinstance(data, dict) else None
+    if isinstance(task_id, str) and task_id:
+        leave_room(task_room(task_id))

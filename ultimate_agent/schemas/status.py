@@ -130,7 +130,7 @@ class HealthSchema(Schema):
     health_score = fields.Float()
     components = fields.Dict(keys=fields.String(), values=fields.Float())
     alerts = fields.List(fields.Nested(AlertSchema))
-    uptime_seconds = fields.Float()
+    uptime_seconds = fields.Integer()
     last_updated = fields.String()
 
 
@@ -150,9 +150,9 @@ class _GpuSchema(Schema):
     available = fields.Boolean()
     name = fields.String(allow_none=True)
     count = fields.Integer()
-    memory_used_mb = fields.Float()
-    memory_total_mb = fields.Float()
-    temperature = fields.Float(allow_none=True)
+    memory_used_mb = fields.Integer()
+    memory_total_mb = fields.Integer()
+    temperature = fields.Integer(allow_none=True)
 
 
 class PerformanceMetricsSchema(Schema):
