@@ -42,7 +42,7 @@ def serve(host: str, port: int, threads: int) -> None:
     """Serve the agent with gunicorn (one gthread worker), as `make run` does."""
     args = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1", "--threads", str(threads),
             "-b", f"{host}:{port}", "--graceful-timeout", "30", "wsgi:app"]
-    os.execv(sys.executable, args)
+    os.execv(sys.executable, args)  # noqa: S606 (replace this process with the server)
 
 
 @main.group()

@@ -6,9 +6,6 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from ..security import current_principal, requires
-from ..security.auth import mint_token
-from ..security.keys import create_key, describe_key, list_keys, revoke_key
 from ..schemas.auth import (
     ApiKeyCreatedSchema,
     ApiKeyCreateSchema,
@@ -17,6 +14,9 @@ from ..schemas.auth import (
     TokenRequestSchema,
     TokenResponseSchema,
 )
+from ..security import current_principal, requires
+from ..security.auth import mint_token
+from ..security.keys import create_key, describe_key, list_keys, revoke_key
 from .routing import api_route
 
 blp = Blueprint("auth", __name__, description="Tokens and API keys")
