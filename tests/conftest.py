@@ -36,6 +36,8 @@ def app_factory(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     yield build
     for app in apps:
         app.extensions["system_monitor"].stop()
+        if "task_manager" in app.extensions:
+            app.extensions["task_manager"].shutdown(timeout=10)
         with app.app_context():
             db.engine.dispose()
 

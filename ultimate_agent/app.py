@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import time
 from pathlib import Path
@@ -60,9 +61,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     if app.config["MONITOR_AUTOSTART"] and not app.testing:
         app.extensions["system_monitor"].start()
+    if app.config["TASKS_AUTOSTART"]:
+        _start_task_manager(app)
     log.info("Agent %s (version %s) ready; instance folder %s", app.config["AGENT_ID"], __version__,
              app.instance_path)
     return app
+
+
+def _start_task_manager(app: Flask) -> None:
+    # Deferred import: the runners load torch, scikit-learn and friends, which maintenance commands skip.
+    from .tasks.catalog import builtin_registry
+    from .tasks.manager import TaskManager
+
+    manager = TaskManager(app, builtin_registry())
+    app.extensions["task_manager"] = manager
+    manager.start()
+    if not app.testing:
+        # On a graceful stop running tasks checkpoint and are resumed at the next start.
+        atexit.register(manager.shutdown)
 
 
 def _configure_logging(app: Flask) -> None:
@@ -132,9 +148,9 @@ def _install_rate_limits(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .api import auth, database, docs, metrics, status
+    from .api import auth, database, docs, metrics, status, tasks
     from .extensions import api
 
-    for blueprint in (status.blp, auth.blp, database.blp, metrics.blp):
+    for blueprint in (status.blp, tasks.blp, auth.blp, database.blp, metrics.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.blp)

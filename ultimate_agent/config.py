@@ -52,7 +52,9 @@ DEFAULTS: dict[str, Any] = {
         "gpu_temperature": {"warning": 80.0, "critical": 90.0},
     },
     # Tasks
+    "TASKS_AUTOSTART": True,
     "MAX_CONCURRENT_TASKS": 3,
+    "GPU_ENABLED": True,
 }
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
