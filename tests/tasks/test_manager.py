@@ -32,6 +32,8 @@ class Harness:
         self.started: list[str] = []
         self.active = 0
         self.max_active = 0
+        self.steps_done = 0
+        self.hold_from = 0  # the gate only holds steps from this one on
 
 
 class StepConfig(Schema):
@@ -50,7 +52,7 @@ def make_registry(h: Harness) -> TaskTypeRegistry:
             state = ctx.load_checkpoint() or {"step": 0, "total": 0}
             resumed = state["step"] if state["step"] else None
             for step in range(state["step"], config["steps"]):
-                while not h.gate.wait(0.05):
+                while step >= h.hold_from and not h.gate.wait(0.05):
                     ctx.check()
                 ctx.check()  # the batch boundary: cancel and pause take effect here
                 if config["fail_at"] is not None and step == config["fail_at"]:
@@ -58,6 +60,7 @@ def make_registry(h: Harness) -> TaskTypeRegistry:
                 state = {"step": step + 1, "total": state["total"] + (step + 1) ** 2}
                 ctx.save_checkpoint(state)
                 ctx.progress(100.0 * (step + 1) / config["steps"], {"step": step + 1})
+                h.steps_done += 1
             return TaskOutcome(result={"sum_of_squares": state["total"], "resumed_from_step": resumed},
                                ai_result={"final_loss": 0.0, "accuracy": 1.0, "epochs": config["steps"]},
                                history=[{"epoch": i + 1} for i in range(config["steps"])])
@@ -315,11 +318,13 @@ def test_interrupted_task_resumes_from_its_checkpoint_in_a_new_manager(app_facto
     app = app_factory(TASKS_AUTOSTART=False, MAX_CONCURRENT_TASKS=1)
     first = TaskManager(app, make_registry(harness))
     first.start()
+    harness.hold_from = 5  # five steps run, then the runner waits mid-task, as in a long epoch
+    harness.gate.clear()
     with app.app_context():
-        task_id = first.submit("sum_squares", {"steps": 2000})["task_id"]
-    wait_for(lambda: harness.active == 1)
-    time.sleep(0.3)
+        task_id = first.submit("sum_squares", {"steps": 200})["task_id"]
+    wait_for(lambda: harness.steps_done == 5)
     first.shutdown(timeout=5)
+    harness.gate.set()
     assert status_of(app, task_id) == "interrupted"
     second = TaskManager(app, make_registry(harness))
     second.start()
@@ -327,8 +332,8 @@ def test_interrupted_task_resumes_from_its_checkpoint_in_a_new_manager(app_facto
         wait_for(lambda: status_of(app, task_id) == "completed", timeout=30)
         with app.app_context():
             record = second.get(task_id)
-            assert record.result["sum_of_squares"] == expected_sum(2000)
-            assert record.result["resumed_from_step"] > 0
+            assert record.result["sum_of_squares"] == expected_sum(200)
+            assert record.result["resumed_from_step"] == 5
             assert record.restarts == 1
     finally:
         second.shutdown(timeout=5)

@@ -364,7 +364,8 @@ class TaskManager:
         record.duration = round((record.duration or 0.0) + active, 3)
         record.status = status
         if status == "interrupted":
-            db.session.commit()  # keep the checkpoint: the next start resumes from it
+            ctx.flush_checkpoint()  # keep the checkpoint, on disk: the next start resumes from it
+            db.session.commit()
             if training is not None:
                 training.status = "interrupted"
                 db.session.commit()
