@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 from sqlalchemy import event
 
 from . import __version__
+from .commit_cache import CommitCache, install_commit_tracking
 from .config import load_config, resolve_instance_path
 from .errors import register_error_handlers
 from .extensions import db, init_extensions, limiter
@@ -45,6 +46,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         _prepare_database(app)
         ensure_admin_key()
 
+    install_commit_tracking()
+    app.extensions["status_cache"] = CommitCache()
+    app.extensions["key_cache"] = CommitCache()
     app.extensions["agent_started_at"] = time.time()
     app.extensions["agent_metrics"] = AgentMetrics()
     app.extensions["system_monitor"] = SystemMonitor(app)
@@ -59,10 +63,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     register_error_handlers(app)
 
-    if app.config["MONITOR_AUTOSTART"] and not app.testing:
-        app.extensions["system_monitor"].start()
     if app.config["TASKS_AUTOSTART"]:
         _start_task_manager(app)
+    # After the task manager: its runners import torch, which the monitor's GPU probe looks at.
+    if app.config["MONITOR_AUTOSTART"] and not app.testing:
+        app.extensions["system_monitor"].start()
     log.info("Agent %s (version %s) ready; instance folder %s", app.config["AGENT_ID"], __version__,
              app.instance_path)
     return app

@@ -44,8 +44,9 @@ def test_seed_training_request_runs_for_real_and_reports_progress_and_completion
                 and e["args"][0]["task_id"] == started["task_id"]]
     values = [p["progress"] for p in progress]
     assert values == sorted(values) and values[-1] == 100.0
-    epochs = [p["details"] for p in progress if p["details"] and "epoch" in p["details"]]
-    assert epochs and {"epoch", "total_epochs", "training_loss", "validation_loss", "accuracy"} <= set(epochs[-1])
+    assert [h["epoch"] for h in record["history"]] == [1, 2, 3]
+    assert {"epoch", "total_epochs", "training_loss", "validation_loss", "accuracy"} <= set(record["history"][-1])
+    assert record["history"][-1]["training_loss"] < record["history"][0]["training_loss"]
     completed = [e["args"][0] for e in events if e["name"] == "task_completed"]
     assert completed[0]["task_id"] == started["task_id"] and completed[0]["success"] is True
 

@@ -59,8 +59,8 @@ def cancel_task(task_id: str) -> dict[str, Any]:
 @api_route(blp, "/v4/tasks/<task_id>")
 @blp.response(200, TaskDetailSchema)
 def get_task(task_id: str) -> Any:
-    """One task's full record."""
-    return task_manager().get(task_id)
+    """One task's full record, with its per-epoch history for training tasks."""
+    return task_manager().detail(task_id)
 
 
 @api_route(blp, "/v4/tasks/<task_id>/pause", methods=["POST"])

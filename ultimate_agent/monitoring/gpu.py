@@ -83,7 +83,8 @@ class GpuProbe:
     def _read_torch() -> GpuReading:
         # Only when a task already loaded torch: importing it here would cost seconds on the request path.
         torch = sys.modules.get("torch")
-        if torch is None or not torch.cuda.is_available():
+        cuda = getattr(torch, "cuda", None)  # None while another thread is still importing torch
+        if cuda is None or not cuda.is_available():
             return NO_GPU
         free, total = torch.cuda.mem_get_info(0)
         return GpuReading(

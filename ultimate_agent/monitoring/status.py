@@ -30,6 +30,10 @@ def uptime_seconds() -> float:
 
 def task_counts() -> dict[str, int]:
     """Tasks per state, from the records (the task manager keeps them current)."""
+    return current_app.extensions["status_cache"].get("task_counts", _count_tasks)
+
+
+def _count_tasks() -> dict[str, int]:
     rows = db.session.execute(db.select(TaskRecord.status, func.count()).group_by(TaskRecord.status)).all()
     counts = dict.fromkeys(STATE_NAMES, 0)
     counts.update({status: count for status, count in rows})
@@ -38,6 +42,10 @@ def task_counts() -> dict[str, int]:
 
 def total_earnings() -> float:
     """Sum of rewards received in ETH."""
+    return current_app.extensions["status_cache"].get("total_earnings", _sum_earnings)
+
+
+def _sum_earnings() -> float:
     total = db.session.scalar(db.select(func.coalesce(func.sum(Earning.amount), 0.0)).where(Earning.currency == "ETH"))
     return round(float(total or 0.0), 8)
 

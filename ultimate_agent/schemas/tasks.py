@@ -88,6 +88,7 @@ class TaskDetailSchema(TaskRecordSchema):
     restarts = fields.Integer()
     ai_workload = fields.Boolean()
     node_task_id = fields.String(allow_none=True)
+    history = fields.List(fields.Dict(), metadata={"description": "Per-epoch metrics of a training task"})
 
 
 class TaskTypeSchema(Schema):

@@ -82,8 +82,13 @@ def authenticate(token: str) -> Principal | None:
     if token.count(".") == 2:
         return _jwt_principal(token)
     configured = current_app.config.get("ADMIN_API_KEY")
-    if configured and hmac.compare_digest(hash_key(token), hash_key(configured)):
+    digest = hash_key(token)
+    if configured and hmac.compare_digest(digest, hash_key(configured)):
         return Principal(subject=ENV_ADMIN, name="admin", permissions=PERMISSIONS, via="api_key")
+    return current_app.extensions["key_cache"].get(digest, lambda: _lookup_key(token))
+
+
+def _lookup_key(token: str) -> Principal | None:
     key = find_active_key(token)
     return _key_principal(key) if key else None
 

@@ -256,6 +256,16 @@ class TaskManager:
         """The record of one task."""
         return self._record(task_id)
 
+    def detail(self, task_id: str) -> dict[str, Any]:
+        """A task's record with its per-epoch training history (empty for tasks that do not train)."""
+        record = self._record(task_id)
+        session = db.session.scalar(
+            db.select(AITrainingSession).where(AITrainingSession.task_id == task_id)
+            .order_by(AITrainingSession.id.desc()).limit(1)
+        )
+        columns = {column.key: getattr(record, column.key) for column in TaskRecord.__table__.columns}
+        return {**columns, "history": (session.history or []) if session is not None else []}
+
     def current(self) -> list[TaskRecord]:
         """Tasks that are queued, running or paused, highest priority first."""
         return db.session.scalars(
