@@ -96,6 +96,7 @@ class TaskContext:
         self._on_state = on_state
         self._progress = 0.0
         self._writer_lock = threading.Lock()
+        self._pause_lock = threading.Lock()
         self._writer: ThreadPoolExecutor | None = None
         self._pending_write: Future | None = None
 
@@ -119,18 +120,26 @@ class TaskContext:
         """Raise on cancel or shutdown; block while paused."""
         control = self.control
         if not control.running.is_set():
-            started = time.monotonic()
-            if self._on_state is not None:
-                self._on_state("paused")
-            while not control.running.wait(PAUSE_POLL_SECONDS):
-                pass
-            self.paused_seconds += time.monotonic() - started
-            if not (control.cancelled.is_set() or control.shutdown.is_set()) and self._on_state is not None:
-                self._on_state("running")
+            # Runners with helper threads (federated clients) call check() from several threads:
+            # one of them reports and times the pause, the others wait for it on the lock.
+            with self._pause_lock:
+                if not control.running.is_set():
+                    self._wait_while_paused()
         if control.cancelled.is_set():
             raise TaskCancelled(self.task_id)
         if control.shutdown.is_set():
             raise TaskInterrupted(self.task_id)
+
+    def _wait_while_paused(self) -> None:
+        control = self.control
+        started = time.monotonic()
+        if self._on_state is not None:
+            self._on_state("paused")
+        while not control.running.wait(PAUSE_POLL_SECONDS):
+            pass
+        self.paused_seconds += time.monotonic() - started
+        if not (control.cancelled.is_set() or control.shutdown.is_set()) and self._on_state is not None:
+            self._on_state("running")
 
     # -- checkpoints and artifacts -------------------------------------------------------------
 
