@@ -14,7 +14,7 @@ from ultimate_agent import create_app
 app = create_app({"INSTANCE_PATH": sys.argv[1], "MONITOR_AUTOSTART": False})
 with app.app_context():
     submitted = app.extensions["task_manager"].submit(
-        "neural_network_training", {"epochs": 30, "batch_size": 16})
+        "neural_network_training", {"epochs": 200, "batch_size": 16})
 print(submitted["task_id"], flush=True)
 while True:
     time.sleep(1)
@@ -61,6 +61,6 @@ def test_task_killed_with_its_agent_resumes_from_the_last_epoch_checkpoint(tmp_p
         assert record.status == "completed", record.error
         assert record.restarts == 1
         assert record.result["resumed_from_epoch"] >= 1
-        assert record.ai_result["epochs"] == 30
+        assert record.ai_result["epochs"] == 200
         assert record.ai_result["accuracy"] > 0.9
     assert not checkpoint.exists(), "the checkpoint is removed once the task is done"

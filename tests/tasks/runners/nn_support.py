@@ -76,10 +76,14 @@ def assert_cancels(task_type: TaskType, tmp_path: Path, config: dict[str, Any]) 
 def interrupt_then_resume(task_type: TaskType, tmp_path: Path, config: dict[str, Any],
                           after_epoch: int = 2) -> tuple[TaskOutcome, list]:
     """Interrupt after `after_epoch` epochs, then rerun the same task id to completion."""
+    interrupted: list[TaskContext] = []
+
     def interrupt(ctx: TaskContext, details: dict[str, Any] | None) -> None:
         if details and details.get("epoch") == after_epoch and "batch" not in details:
             ctx.control.interrupt()
+            interrupted.append(ctx)
 
     with pytest.raises(TaskInterrupted):
         run_task(task_type, tmp_path, config, interrupt)
+    interrupted[0].flush_checkpoint()  # as the task manager does when a task is interrupted
     return run_task(task_type, tmp_path, config)
