@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,7 +29,9 @@ def app_factory(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     apps: list[Flask] = []
 
     def build(**overrides) -> Flask:
-        config = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / f"instance{len(apps)}"), **overrides}
+        # Built-in models train in the background at first start; tests that need them use ai_app.
+        config = {"TESTING": True, "INSTANCE_PATH": str(tmp_path / f"instance{len(apps)}"),
+                  "AI_MODELS_AUTOLOAD": False, **overrides}
         app = create_app(config)
         apps.append(app)
         return app
@@ -40,6 +43,30 @@ def app_factory(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
             app.extensions["task_manager"].shutdown(timeout=10)
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def builtin_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built-in model weights, trained once per test session by a real agent's first start."""
+    instance = tmp_path_factory.mktemp("builtin-models")
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "TASKS_AUTOSTART": False})
+    registry = app.extensions["model_registry"]
+    assert registry.wait_ready(300), "built-in models did not finish training"
+    failed = {m["name"]: m["error"] for m in registry.describe_all() if m["status"] != "loaded"}
+    assert not failed, failed
+    with app.app_context():
+        db.engine.dispose()
+    return instance / "models"
+
+
+@pytest.fixture
+def ai_app(app_factory: Callable[..., Flask], builtin_models: Path, tmp_path: Path) -> Flask:
+    """An agent whose instance already holds the built-in weights, loaded and ready."""
+    instance = tmp_path / "ai-instance"
+    shutil.copytree(builtin_models, instance / "models")
+    app = app_factory(INSTANCE_PATH=str(instance), AI_MODELS_AUTOLOAD=True)
+    assert app.extensions["model_registry"].wait_ready(60)
+    return app
 
 
 @pytest.fixture

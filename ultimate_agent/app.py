@@ -63,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     register_error_handlers(app)
 
+    _start_model_registry(app)
     if app.config["TASKS_AUTOSTART"]:
         _start_task_manager(app)
     # After the task manager: its runners import torch, which the monitor's GPU probe looks at.
@@ -73,6 +74,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _start_model_registry(app: Flask) -> None:
+    from .ai.inference import InferenceEngine
+    from .ai.registry import ModelRegistry
+
+    registry = ModelRegistry(app)
+    app.extensions["model_registry"] = registry
+    app.extensions["inference_engine"] = InferenceEngine(registry, app.config["INFERENCE_CACHE_SIZE"])
+    if app.config["AI_MODELS_AUTOLOAD"]:
+        import torch
+
+        use_cuda = app.config["GPU_ENABLED"] and torch.cuda.is_available()
+        registry.start(device="cuda" if use_cuda else "cpu")
+
+
 def _start_task_manager(app: Flask) -> None:
     # Deferred import: the runners load torch, scikit-learn and friends, which maintenance commands skip.
     from .tasks.catalog import builtin_registry
@@ -80,6 +95,10 @@ def _start_task_manager(app: Flask) -> None:
 
     manager = TaskManager(app, builtin_registry())
     app.extensions["task_manager"] = manager
+    registry = app.extensions["model_registry"]
+    manager.completion_hooks.append(
+        lambda record: registry.register_task_model(record.task_id, record.task_type, record.result,
+                                                    (record.config or {}).get("model_name")))
     manager.start()
     if not app.testing:
         # On a graceful stop running tasks checkpoint and are resumed at the next start.
@@ -153,9 +172,9 @@ def _install_rate_limits(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .api import auth, database, docs, metrics, status, tasks
+    from .api import ai, auth, database, docs, metrics, status, tasks
     from .extensions import api
 
-    for blueprint in (status.blp, tasks.blp, auth.blp, database.blp, metrics.blp):
+    for blueprint in (status.blp, tasks.blp, ai.blp, auth.blp, database.blp, metrics.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.blp)

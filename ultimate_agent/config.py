@@ -55,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     "TASKS_AUTOSTART": True,
     "MAX_CONCURRENT_TASKS": 3,
     "GPU_ENABLED": True,
+    # AI models
+    "AI_MODELS_AUTOLOAD": True,
+    "INFERENCE_CACHE_SIZE": 1024,
 }
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -119,6 +122,7 @@ def validate_config(config: dict[str, Any]) -> None:
     _require(config, "JWT_EXPIRES_SECONDS", int, lambda v: 60 <= v <= 86400, "(60-86400)")
     _require(config, "WEBSOCKET_MAX_CONNECTIONS_PER_IP", int, lambda v: v >= 1)
     _require(config, "MAX_CONCURRENT_TASKS", int, lambda v: 1 <= v <= 64, "(1-64)")
+    _require(config, "INFERENCE_CACHE_SIZE", int, lambda v: 0 <= v <= 1_000_000, "(0-1000000)")
     for key in ("MONITOR_SAMPLE_INTERVAL", "MONITOR_STORE_INTERVAL", "MONITOR_RETENTION_HOURS"):
         _require(config, key, (int, float), lambda v: v > 0, "(> 0)")
     for key in ("ALLOWED_HOSTS", "CORS_ORIGINS"):

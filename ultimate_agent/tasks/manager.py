@@ -61,6 +61,9 @@ class TaskManager:
         self._accepting = False
         # Called with (task_id, task_type, result) after success; returns (reward, tx hash) or None.
         self.reward_hooks: list[Any] = []
+        # Called with the record after success, before task_completed is announced; may return a name
+        # under which the task's model is now served (the model registry's hook does).
+        self.completion_hooks: list[Any] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -397,6 +400,8 @@ class TaskManager:
             self._close_training(training, status, outcome)
         db.session.commit()
         ctx.clear_checkpoint()
+        if record.success:
+            self._run_completion_hooks(record)
         reward = self._pay_reward(record) if record.success else 0.0
         reporter.state(status)
         emit_event(self.app, "task_completed", {
@@ -420,6 +425,17 @@ class TaskManager:
             training.epochs = int(ai.get("epochs") or len(outcome.history))
             training.final_loss = ai.get("final_loss")
             training.accuracy = ai.get("accuracy")
+
+    def _run_completion_hooks(self, record: TaskRecord) -> None:
+        for hook in self.completion_hooks:
+            try:
+                served_as = hook(record)
+            except Exception:
+                log.exception("Completion hook failed for task %s", record.task_id)
+                continue
+            if served_as:
+                record.result = {**(record.result or {}), "served_as": served_as}
+                db.session.commit()
 
     def _pay_reward(self, record: TaskRecord) -> float:
         """Ask the reward hooks (the chain service, once present) to pay for a completed task."""

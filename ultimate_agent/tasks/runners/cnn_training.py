@@ -29,6 +29,10 @@ class Config(Schema):
                                 metadata={"description": "Units in the fully connected layer"})
     dataset_size = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(100, 1797),
                                   metadata={"description": "Digit images to use (default: all 1797)"})
+    model_name = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$"),
+                               metadata={"description": "Name to serve the trained model under "
+                                                        "(default: the task id)"})
     seed = fields.Integer(load_default=0, validate=validate.Range(0, 2**31 - 1),
                           metadata={"description": "Seed for data split, initialisation and shuffling"})
 

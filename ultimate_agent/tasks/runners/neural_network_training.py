@@ -45,6 +45,10 @@ class Config(Schema):
                                 metadata={"description": "Number of classes"})
     num_hidden_layers = fields.Integer(load_default=1, validate=validate.Range(1, 8),
                                        metadata={"description": "Hidden ReLU layers"})
+    model_name = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$"),
+                               metadata={"description": "Name to serve the trained model under "
+                                                        "(default: the task id)"})
     seed = fields.Integer(load_default=0, validate=validate.Range(0, 2**31 - 1),
                           metadata={"description": "Seed for data split, initialisation and shuffling"})
 

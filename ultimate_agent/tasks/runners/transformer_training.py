@@ -40,6 +40,10 @@ class Config(Schema):
                              metadata={"description": "Context length in characters"})
     dropout = fields.Float(load_default=0.2, validate=validate.Range(0.0, 0.5),
                            metadata={"description": "Dropout inside the encoder layers"})
+    model_name = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$"),
+                               metadata={"description": "Name to serve the trained model under "
+                                                        "(default: the task id)"})
     seed = fields.Integer(load_default=0, validate=validate.Range(0, 2**31 - 1),
                           metadata={"description": "Seed for initialisation, dropout, shuffling and sampling"})
 
@@ -81,7 +85,8 @@ def run(ctx: TaskContext, config: dict[str, Any]) -> TaskOutcome:
     sample_ids = model.generate(prompt_ids.to(device), SAMPLE_CHARS,
                                 generator=torch.Generator().manual_seed(seed))
     spec = {"architecture": "char_transformer", "params": params, "vocab": vocab.chars,
-            "task_type": ctx.task_type, "task_id": ctx.task_id, "test_loss": rounded(test_loss)}
+            "task_type": ctx.task_type, "task_id": ctx.task_id, "test_loss": rounded(test_loss),
+            "test_accuracy": rounded(test_acc)}
     path = save_model(model, spec, ctx.artifact_path("model.pt"))
     last = fitted.history[-1]
     result = {
