@@ -231,3 +231,18 @@ def test_read_key_can_infer_but_not_delete_models(ai_app, ai_client):
     assert reply.status_code == 200
     delete = ai_client.delete("/api/v4/ai/models/sentiment", headers={"Authorization": f"Bearer {raw}"})
     assert delete.status_code == 403
+
+
+def test_batch_inference_task_uses_the_registry_model(ai_app, ai_client, ai_headers):
+    for config, expected in (({}, "builtin-classification"), ({"model": "cnn"}, "builtin-cnn")):
+        task = ai_client.post("/api/start_task", headers=ai_headers,
+                              json={"type": "model_inference_batch", "config": config}).get_json()
+        assert ai_app.extensions["task_manager"].wait(task["task_id"], 60)
+        record = ai_client.get(f"/api/v4/tasks/{task['task_id']}", headers=ai_headers).get_json()
+        assert record["status"] == "completed", record["error"]
+        assert expected in record["result"]["model_path"] and record["result"]["accuracy"] >= 0.9
+    bad = ai_client.post("/api/start_task", headers=ai_headers,
+                         json={"type": "model_inference_batch", "config": {"model": "regression"}}).get_json()
+    assert ai_app.extensions["task_manager"].wait(bad["task_id"], 60)
+    failed = ai_client.get(f"/api/v4/tasks/{bad['task_id']}", headers=ai_headers).get_json()
+    assert failed["status"] == "failed" and "model" in failed["error"]

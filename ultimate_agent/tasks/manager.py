@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from ..errors import Conflict, ServiceUnavailable, TaskNotFound
+from ..errors import APIError, Conflict, ServiceUnavailable, TaskNotFound
 from ..extensions import db
 from ..models import ACTIVE_STATES, FINISHED_STATES, AITrainingSession, TaskRecord
 from ..models.base import utcnow
@@ -32,6 +32,13 @@ CANCEL_WAIT_SECONDS = 2.0
 def new_task_id() -> str:
     """A task id in the seed's shape: task-<unix time>-<random>."""
     return f"task-{int(time.time())}-{secrets.token_hex(3)}"
+
+
+def describe_failure(exc: Exception) -> str:
+    """The error text stored on a failed task; a domain error keeps the field it is about."""
+    if isinstance(exc, APIError) and exc.details.get("field"):
+        return f"{exc.message}: {exc.details['field']}: {exc.details.get('message', '')}".rstrip(": ")
+    return f"{type(exc).__name__}: {exc}"
 
 
 class _Running:
@@ -367,7 +374,7 @@ class TaskManager:
             self._finish(record, ttype, reporter, ctx, started, "interrupted", training=training)
         except Exception as exc:
             log.exception("Task %s (%s) failed", task_id, ttype.name)
-            self._finish(record, ttype, reporter, ctx, started, "failed", error=f"{type(exc).__name__}: {exc}",
+            self._finish(record, ttype, reporter, ctx, started, "failed", error=describe_failure(exc),
                          training=training)
         else:
             self._finish(record, ttype, reporter, ctx, started, "completed", outcome=outcome, training=training)

@@ -106,7 +106,7 @@ def test_rejects_bad_config() -> None:
     assert_invalid(TASK_TYPE, {"dataset": "mnist"}, "dataset")
     assert_invalid(TASK_TYPE, {"limit": 0}, "limit")
     assert_invalid(TASK_TYPE, {"train_epochs": 51}, "train_epochs")
-    assert_invalid(TASK_TYPE, {"model": "x"}, "model")
+    assert_invalid(TASK_TYPE, {"weights": "x"}, "weights")
 
 
 def test_cancel_stops_the_run(tmp_path: Path) -> None:

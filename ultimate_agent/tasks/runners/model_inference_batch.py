@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from flask import current_app, has_app_context
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ...ai.datasets import DIGITS_CLASSES, DIGITS_FEATURES, digits_split, rebuild_split
@@ -24,6 +25,10 @@ TASK_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 class Config(Schema):
     """Configuration of a batched inference run."""
 
+    model = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 64),
+                          metadata={"description": "A digit classifier of the model registry (classification, "
+                                                   "cnn, or a task-trained model's name); default: "
+                                                   "classification"})
     model_path = fields.String(load_default=None, allow_none=True,
                                validate=[validate.Length(1, 500), validate.Regexp(r"^[^\x00]*$")],
                                metadata={"description": "A model.pt under the instance's models/ folder "
@@ -46,8 +51,9 @@ class Config(Schema):
 
     @validates_schema
     def _one_source(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data["model_path"] is not None and data["model_task_id"] is not None:
-            raise ValidationError("Give model_path or model_task_id, not both", field_name="model_task_id")
+        given = [key for key in ("model", "model_path", "model_task_id") if data[key] is not None]
+        if len(given) > 1:
+            raise ValidationError("Give one of model, model_path or model_task_id", field_name=given[-1])
 
 
 def _invalid(field: str, message: str) -> InvalidRequest:
@@ -57,7 +63,13 @@ def _invalid(field: str, message: str) -> InvalidRequest:
 def resolve_model_path(ctx: TaskContext, config: dict[str, Any]) -> Path | None:
     """The saved model the config names, confined to the instance's models/ folder; None for the built-in."""
     models_root = (ctx.instance_path / "models").resolve()
-    if config["model_task_id"] is not None:
+    registered = _registry_path(config["model"] or ("classification" if not (
+        config["model_path"] or config["model_task_id"]) else None))
+    if config["model"] is not None and registered is None:
+        raise _invalid("model", "No such digit classifier in the model registry")
+    if registered is not None:
+        field, path = "model", registered
+    elif config["model_task_id"] is not None:
         field, path = "model_task_id", models_root / config["model_task_id"] / "model.pt"
     elif config["model_path"] is not None:
         field, raw = "model_path", Path(config["model_path"])
@@ -70,6 +82,17 @@ def resolve_model_path(ctx: TaskContext, config: dict[str, Any]) -> Path | None:
     if not path.is_file() or not sidecar_path(path).is_file():
         raise _invalid(field, "No saved model (model.pt with its model.json) there")
     return path
+
+
+def _registry_path(name: str | None) -> Path | None:
+    """Where the registry keeps the weights of a loaded model called `name` (the agent's own models)."""
+    if name is None or not has_app_context():
+        return None
+    registry = current_app.extensions.get("model_registry")
+    if registry is None or name not in registry.names():
+        return None
+    entry = registry.entry(name)
+    return entry.path if entry.status == "loaded" and entry.path is not None else None
 
 
 def _built_in(ctx: TaskContext, config: dict[str, Any], device: torch.device) -> tuple[torch.nn.Module, dict]:
@@ -100,7 +123,7 @@ def run(ctx: TaskContext, config: dict[str, Any]) -> TaskOutcome:
         model, spec = _built_in(ctx, config, device)
         path = ctx.artifact_path("model.pt")
     else:
-        field = "model_task_id" if config["model_task_id"] else "model_path"
+        field = next((key for key in ("model_task_id", "model_path") if config[key]), "model")
         try:
             model, spec = load_model(path, device)
         except Exception as exc:  # a foreign or damaged file: say so instead of failing obscurely
