@@ -107,7 +107,9 @@ def test_cache_is_bounded_lru(ai_app):
 @pytest.mark.parametrize("body, field", [
     ({"model": "classification", "input": [1, 2, 3]}, "input"),
     ({"model": "classification", "input": [99] * 64}, "input"),
-    ({"model": "classification", "input": [[0] * 64, [0] * 63]}, "input"),
+    ({"model": "classification", "input": [[0] * 64, [0] * 63]}, "input.1"),
+    ({"model": "classification", "input": [[0] * 64, [0] * 63 + [17]]}, "input.1"),
+    ({"model": "classification", "input": [0] * 63 + [float("nan")]}, "input"),
     ({"model": "regression", "input": "text"}, "input"),
     ({"model": "sentiment", "input": ""}, "input"),
     ({"model": "sentiment", "input": ["fine", 3]}, "input.1"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -29,16 +28,16 @@ def _single_torch_thread() -> None:
 
 
 class ResultCache:
-    """A thread-safe LRU of predictions keyed by (model, version, input, options)."""
+    """A thread-safe LRU of predictions keyed by (model, version, options..., input)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._lock = threading.Lock()
-        self._items: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._items: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: tuple) -> dict[str, Any] | None:
         """The cached prediction, refreshed as most recently used."""
         with self._lock:
             value = self._items.get(key)
@@ -49,7 +48,7 @@ class ResultCache:
             self.hits += 1
             return value
 
-    def put(self, key: str, value: dict[str, Any]) -> None:
+    def put(self, key: tuple, value: dict[str, Any]) -> None:
         """Remember a prediction, evicting the least recently used beyond `size`."""
         if self.size <= 0:
             return
@@ -66,8 +65,7 @@ class ResultCache:
                 count = len(self._items)
                 self._items.clear()
                 return count
-            prefix = json.dumps(model) + "|"
-            doomed = [key for key in self._items if key.startswith(prefix)]
+            doomed = [key for key in self._items if key[0] == model]
             for key in doomed:
                 del self._items[key]
             return len(doomed)
@@ -88,20 +86,18 @@ class InferenceEngine:
         """Predict for one input or a list of inputs; reply in the seed's shape."""
         started = time.perf_counter()
         served = self.registry.served(model_name)
-        batch = served.is_batch(value)
-        items = value if batch else [value]
-        if batch and not 1 <= len(items) <= MAX_BATCH:
+        batch, item_keys, payload = served.prepare(value)
+        if batch and not 1 <= len(item_keys) <= MAX_BATCH:
             raise InvalidRequest("Invalid batch size", {"field": "input",
                                                         "message": f"A batch holds 1 to {MAX_BATCH} inputs"})
-        checked = [served.check_item(item, i if batch else None) for i, item in enumerate(items)]
         details = bool(options.get("return_details", False))
-        option_key = json.dumps({"details": details, "max_length": options.get("max_length")}, sort_keys=True)
-        keys = [f"{json.dumps(model_name)}|{served.version}|{option_key}|{json.dumps(item)}" for item in checked]
+        prefix = (model_name, served.version, details, options.get("max_length"))
+        keys = [(*prefix, item_key) for item_key in item_keys]
         results: list[dict[str, Any] | None] = [self.cache.get(key) for key in keys]
         missing = [i for i, result in enumerate(results) if result is None]
         if missing:
             _single_torch_thread()
-            fresh = served.predict([checked[i] for i in missing], details, options)
+            fresh = served.predict(payload, missing, details, options)
             for i, prediction in zip(missing, fresh, strict=True):
                 results[i] = prediction
                 self.cache.put(keys[i], prediction)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,16 +38,16 @@ class ServedModel:
     description: str
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def check_item(self, item: Any, index: int | None) -> Any:
-        """Validate and convert one input item; raise InvalidRequest naming the field."""
+    def prepare(self, value: Any) -> tuple[bool, list[Hashable], Any]:
+        """Validate a request's input: (is it a batch, one cache key per item, the items ready to predict).
+
+        Raises InvalidRequest naming the offending field (`input`, or `input.<n>` inside a batch).
+        """
         raise NotImplementedError
 
-    def is_batch(self, value: Any) -> bool:
-        """Whether the request's input is a list of items rather than one item."""
-        raise NotImplementedError
-
-    def predict(self, items: list[Any], details: bool, options: dict[str, Any]) -> list[dict[str, Any]]:
-        """Predictions for already-checked items, in order."""
+    def predict(self, payload: Any, indices: list[int], details: bool,
+                options: dict[str, Any]) -> list[dict[str, Any]]:
+        """Predictions for the prepared items at `indices`, in that order."""
         raise NotImplementedError
 
     @property
@@ -58,16 +59,20 @@ class ServedModel:
 class TextModelMixin:
     """Input is a string, or a list of strings for a batch."""
 
-    def is_batch(self, value: Any) -> bool:
-        return isinstance(value, list)
-
-    def check_item(self, item: Any, index: int | None) -> str:
+    def check_text(self, item: Any, index: int | None) -> str:
+        """One text item, validated."""
         expected = {"type": "string", "max_length": MAX_TEXT_CHARS}
         if not isinstance(item, str) or not item.strip():
             raise _bad_input("Expected non-empty text", expected, index)
         if len(item) > MAX_TEXT_CHARS:
             raise _bad_input(f"Text longer than {MAX_TEXT_CHARS} characters", expected, index)
         return item
+
+    def prepare(self, value: Any) -> tuple[bool, list[Hashable], list[str]]:
+        batch = isinstance(value, list)
+        items = value if batch else [value]
+        texts = [self.check_text(item, i if batch else None) for i, item in enumerate(items)]
+        return batch, list(texts), texts
 
 
 @dataclass
@@ -76,9 +81,10 @@ class SentimentServed(TextModelMixin, ServedModel):
 
     model: SentimentModel = field(default_factory=SentimentModel)
 
-    def predict(self, items: list[str], details: bool, options: dict[str, Any]) -> list[dict[str, Any]]:
+    def predict(self, payload: list[str], indices: list[int], details: bool,
+                options: dict[str, Any]) -> list[dict[str, Any]]:
         out = []
-        for text in items:
+        for text in (payload[i] for i in indices):
             scored = self.model.predict(text)
             row = {"prediction": scored["prediction"], "confidence": scored["confidence"],
                    "sentiment_scores": {k: round(v, 4) for k, v in scored["sentiment_scores"].items()}}
@@ -117,28 +123,52 @@ class TensorServed(ServedModel):
     input_mean: list[float] | None = None  # standardisation fitted on the training split
     input_std: list[float] | None = None
 
-    def is_batch(self, value: Any) -> bool:
+    def _expected(self) -> dict[str, Any]:
+        return {"type": "array", "shape": list(self.item_shapes[0]),
+                "also_accepted": [list(s) for s in self.item_shapes[1:]],
+                "range": list(self.value_range) if self.value_range else None}
+
+    def _diagnose(self, value: Any) -> InvalidRequest:
+        """Name what is wrong with an input that did not convert to a tensor of an accepted shape."""
         shape = _nested_shape(value)
-        return shape is not None and any(len(shape) == len(s) + 1 and shape[1:] == s for s in self.item_shapes)
+        if isinstance(value, list) and shape is None and value and isinstance(value[0], list):
+            first = _nested_shape(value[0])
+            if first in self.item_shapes:  # a batch with one bad row: name it
+                for index, row in enumerate(value):
+                    if _nested_shape(row) != first:
+                        return _bad_input(f"Expected numbers of shape {list(first)}", self._expected(), index)
+        got = list(shape) if shape is not None else "a ragged or non-numeric value"
+        return _bad_input(f"Expected numbers of shape {list(self.item_shapes[0])}, got {got}", self._expected())
 
-    def check_item(self, item: Any, index: int | None) -> list:
-        expected = {"type": "array", "shape": list(self.item_shapes[0]),
-                    "also_accepted": [list(s) for s in self.item_shapes[1:]],
-                    "range": list(self.value_range) if self.value_range else None}
-        shape = _nested_shape(item)
-        if shape not in self.item_shapes:
-            raise _bad_input(f"Expected numbers of shape {list(self.item_shapes[0])}, got "
-                             f"{list(shape) if shape is not None else 'a ragged or non-numeric value'}",
-                             expected, index)
+    def prepare(self, value: Any) -> tuple[bool, list[Hashable], torch.Tensor]:
+        # One tensor for the whole request: checking item by item costs more than the model itself.
+        try:
+            x = torch.tensor(value, dtype=torch.float32)
+        except (TypeError, ValueError, RuntimeError):
+            raise self._diagnose(value) from None
+        shape = tuple(x.shape)
+        if shape in self.item_shapes:
+            batch, x = False, x.unsqueeze(0)
+        elif len(shape) >= 2 and shape[1:] in self.item_shapes and shape[0] > 0:
+            batch = True
+        else:
+            raise self._diagnose(value)
+        flat = x.reshape(len(x), -1)
+        bad = ~torch.isfinite(flat)
         if self.value_range is not None:
-            low, high = self.value_range
-            flat = torch.tensor(item, dtype=torch.float32).flatten()
-            if bool((flat < low).any() or (flat > high).any()):
-                raise _bad_input(f"Values must lie in [{low:g}, {high:g}]", expected, index)
-        return item
+            bad |= (flat < self.value_range[0]) | (flat > self.value_range[1])
+        rows = bad.any(dim=1)
+        if bool(rows.any()):
+            index = int(rows.nonzero()[0]) if batch else None
+            limits = f"finite and within [{self.value_range[0]:g}, {self.value_range[1]:g}]" \
+                if self.value_range else "finite"
+            raise _bad_input(f"Values must be {limits}", self._expected(), index)
+        keys = [row.tobytes() for row in flat.numpy()]
+        return batch, keys, flat
 
-    def predict(self, items: list[Any], details: bool, options: dict[str, Any]) -> list[dict[str, Any]]:
-        x = torch.tensor(items, dtype=torch.float32).reshape(len(items), *self.model_shape) * self.scale
+    def predict(self, payload: torch.Tensor, indices: list[int], details: bool,
+                options: dict[str, Any]) -> list[dict[str, Any]]:
+        x = payload[indices].reshape(len(indices), *self.model_shape) * self.scale
         if self.input_mean is not None:
             x = (x - torch.tensor(self.input_mean)) / torch.tensor(self.input_std)
         with torch.inference_mode():
@@ -147,15 +177,13 @@ class TensorServed(ServedModel):
             values = (out.reshape(-1) * self.target_std + self.target_mean).tolist()
             return [{"prediction": round(v, 4), "confidence": None} for v in values]
         probs = torch.softmax(out, dim=-1)
-        best = probs.argmax(-1).tolist()
-        rows = []
-        for i, label in enumerate(best):
-            row = {"prediction": int(self.labels[label]) if self.labels[label].isdigit() else self.labels[label],
-                   "confidence": round(float(probs[i, label]), 4)}
-            if details:
-                row["probabilities"] = {name: round(float(p), 4) for name, p in zip(self.labels, probs[i],
-                                                                                       strict=True)}
-            rows.append(row)
+        confidence, best = probs.max(dim=-1)
+        labels = [int(label) if label.isdigit() else label for label in self.labels]
+        rows = [{"prediction": labels[b], "confidence": round(c, 4)}
+                for b, c in zip(best.tolist(), confidence.tolist(), strict=True)]
+        if details:
+            for row, p in zip(rows, probs.tolist(), strict=True):
+                row["probabilities"] = {name: round(v, 4) for name, v in zip(self.labels, p, strict=True)}
         return rows
 
 
@@ -166,15 +194,16 @@ class CharLMServed(TextModelMixin, ServedModel):
     module: torch.nn.Module | None = None
     vocab: CharVocab | None = None
 
-    def check_item(self, item: Any, index: int | None) -> str:
-        text = super().check_item(item, index)
+    def check_text(self, item: Any, index: int | None) -> str:
+        text = super().check_text(item, index)
         unknown = sorted({ch for ch in text if ch not in self.vocab.index})
         if unknown:
             raise _bad_input(f"Characters the model does not know: {''.join(unknown)!r}",
                              {"type": "string", "alphabet": "".join(self.vocab.chars)}, index)
         return text
 
-    def predict(self, items: list[str], details: bool, options: dict[str, Any]) -> list[dict[str, Any]]:
+    def predict(self, payload: list[str], indices: list[int], details: bool,
+                options: dict[str, Any]) -> list[dict[str, Any]]:
         length = int(options.get("max_length", 40))
         if not 1 <= length <= MAX_GENERATED_CHARS:
             raise InvalidRequest("Invalid option", {"field": "options.max_length",
@@ -182,7 +211,7 @@ class CharLMServed(TextModelMixin, ServedModel):
         device = next(self.module.parameters()).device
         rows = []
         with torch.inference_mode():
-            for text in items:
+            for text in (payload[i] for i in indices):
                 ids = torch.tensor(self.vocab.encode(text), device=device)
                 generated, probabilities = [], []
                 for _ in range(length):  # greedy decoding: the same input always gives the same text
