@@ -17,10 +17,13 @@ from ultimate_agent.extensions import db, socketio
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the developer's ULTIMATE_AGENT_* variables out of the tests."""
+    """Keep the developer's ULTIMATE_AGENT_* variables out of the tests; no background model training."""
     for name in list(os.environ):
         if name.startswith("ULTIMATE_AGENT_"):
             monkeypatch.delenv(name)
+    # Apps built directly in tests would each train the built-in models in the background; the tests
+    # that need models use the ai_app fixture, which passes its own setting.
+    monkeypatch.setenv("ULTIMATE_AGENT_AI_MODELS_AUTOLOAD", "false")
 
 
 @pytest.fixture
@@ -41,6 +44,7 @@ def app_factory(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
         app.extensions["system_monitor"].stop()
         if "task_manager" in app.extensions:
             app.extensions["task_manager"].shutdown(timeout=10)
+        app.extensions["model_registry"].stop()
         with app.app_context():
             db.engine.dispose()
 
@@ -49,7 +53,8 @@ def app_factory(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
 def builtin_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Built-in model weights, trained once per test session by a real agent's first start."""
     instance = tmp_path_factory.mktemp("builtin-models")
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "TASKS_AUTOSTART": False})
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "TASKS_AUTOSTART": False,
+                      "AI_MODELS_AUTOLOAD": True})
     registry = app.extensions["model_registry"]
     assert registry.wait_ready(300), "built-in models did not finish training"
     failed = {m["name"]: m["error"] for m in registry.describe_all() if m["status"] != "loaded"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,15 @@ def _start_model_registry(app: Flask) -> None:
 
         use_cuda = app.config["GPU_ENABLED"] and torch.cuda.is_available()
         registry.start(device="cuda" if use_cuda else "cpu")
+        # A built-in still training when the process exits must stop inside torch's Python layer, not be
+        # killed inside its C++ one (that aborts the interpreter). Weakly held: an app may go away first.
+        atexit.register(_stop_registry, weakref.ref(registry))
+
+
+def _stop_registry(registry_ref: weakref.ref) -> None:
+    registry = registry_ref()
+    if registry is not None:
+        registry.stop()
 
 
 def _start_task_manager(app: Flask) -> None:

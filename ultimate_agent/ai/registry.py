@@ -14,6 +14,7 @@ import torch
 from flask import Flask
 
 from ..errors import Conflict, ModelNotFound, ServiceUnavailable
+from ..tasks.context import TaskInterrupted
 from .datasets import DIGITS_CLASSES, CharVocab
 from .networks import count_parameters, load_model
 from .served import CharLMServed, SentimentServed, ServedModel, TensorServed
@@ -52,7 +53,9 @@ class ModelRegistry:
         self._lock = threading.RLock()
         self._entries: dict[str, ModelEntry] = {}
         self._ready = threading.Event()
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._training_ctx: Any = None
         self.on_change: list[Callable[[str], None]] = []
         self._versions: dict[str, int] = {}
 
@@ -70,6 +73,15 @@ class ModelRegistry:
                 self._entries[name] = ModelEntry(name, "unknown", folder, self.models_dir / folder / "model.pt")
         self._thread = threading.Thread(target=self._load_all, name="model-registry", daemon=True)
         self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop loading: a built-in in training stops at its next batch (it trains again next start)."""
+        self._stopping.set()
+        ctx = self._training_ctx
+        if ctx is not None:
+            ctx.control.interrupt()
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until every model finished loading or training (for tests and tools)."""
@@ -95,13 +107,20 @@ class ModelRegistry:
             with self._lock:
                 names = [name for name, entry in self._entries.items() if name != "sentiment"]
             for name in names:
+                if self._stopping.is_set():
+                    break
                 entry = self._entries[name]
                 try:
                     if entry.source == "builtin" and not entry.path.exists():
                         entry.status = "training"
                         log.info("Training built-in model %s (no weights yet)", name)
-                        builders[name][1](self._builder_context(name))
+                        self._training_ctx = self._builder_context(name)
+                        builders[name][1](self._training_ctx)
+                        self._training_ctx = None
                     self._install(name, self._load_from_disk(name, entry.path, entry.source))
+                except TaskInterrupted:
+                    entry.status = "loading"
+                    break
                 except Exception as exc:  # one broken model must not keep the others from loading
                     log.exception("Model %s could not be loaded", name)
                     entry.status, entry.error = "failed", f"{type(exc).__name__}: {exc}"
