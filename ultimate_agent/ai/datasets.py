@@ -49,17 +49,22 @@ class ClassificationSplit:
                 for name, (x, y) in pairs.items()}
 
 
-def _three_way_split(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, ...]:
-    """Stratified train/validation/test split; the test part is set aside first."""
+def _three_way_split(x: np.ndarray, y: np.ndarray, seed: int, test_fraction: float = TEST_FRACTION,
+                     val_fraction: float = VALIDATION_FRACTION) -> tuple[np.ndarray, ...]:
+    """Stratified train/validation/test split; the test part is set aside first (no validation at 0)."""
     x_rest, x_test, y_rest, y_test = train_test_split(
-        x, y, test_size=TEST_FRACTION, stratify=y, random_state=seed)
-    val_share = VALIDATION_FRACTION / (1.0 - TEST_FRACTION)
+        x, y, test_size=test_fraction, stratify=y, random_state=seed)
+    if val_fraction <= 0:
+        return x_rest, y_rest, x_rest[:0], y_rest[:0], x_test, y_test
+    val_share = val_fraction / (1.0 - test_fraction)
     x_train, x_val, y_train, y_val = train_test_split(
         x_rest, y_rest, test_size=val_share, stratify=y_rest, random_state=seed)
     return x_train, y_train, x_val, y_val, x_test, y_test
 
 
-def digits_split(seed: int = 0, dataset_size: int | None = None, images: bool = False) -> ClassificationSplit:
+def digits_split(seed: int = 0, dataset_size: int | None = None, images: bool = False,
+                 test_fraction: float = TEST_FRACTION, val_fraction: float = VALIDATION_FRACTION
+                 ) -> ClassificationSplit:
     """The 8x8 handwritten digits, scaled to [0, 1], flat (64) or as 1x8x8 images."""
     x, y = load_digits(return_X_y=True)
     if dataset_size is not None and dataset_size < len(y):
@@ -68,8 +73,10 @@ def digits_split(seed: int = 0, dataset_size: int | None = None, images: bool = 
     x = (x / 16.0).astype(np.float32)
     if images:
         x = x.reshape(-1, 1, 8, 8)
-    parts = _three_way_split(x, y.astype(np.int64), seed)
+    parts = _three_way_split(x, y.astype(np.int64), seed, test_fraction, val_fraction)
     spec = {"name": "digits", "seed": seed, "dataset_size": len(y), "images": images}
+    if (test_fraction, val_fraction) != (TEST_FRACTION, VALIDATION_FRACTION):
+        spec.update(test_fraction=test_fraction, val_fraction=val_fraction)
     return ClassificationSplit(*parts, n_features=DIGITS_FEATURES, n_classes=DIGITS_CLASSES, spec=spec)
 
 
@@ -98,7 +105,9 @@ def synthetic_split(seed: int, n_samples: int, n_features: int, n_classes: int) 
 def rebuild_split(spec: dict[str, Any]) -> ClassificationSplit:
     """Recreate exactly the split a model was trained on, from the spec stored with it."""
     if spec["name"] == "digits":
-        return digits_split(spec["seed"], spec["dataset_size"], images=bool(spec.get("images")))
+        return digits_split(spec["seed"], spec["dataset_size"], images=bool(spec.get("images")),
+                            test_fraction=spec.get("test_fraction", TEST_FRACTION),
+                            val_fraction=spec.get("val_fraction", VALIDATION_FRACTION))
     if spec["name"] == "synthetic":
         return synthetic_split(spec["seed"], spec["dataset_size"], spec["n_features"], spec["n_classes"])
     raise ValueError(f"Unknown dataset {spec['name']!r}")

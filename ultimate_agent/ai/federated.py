@@ -4,58 +4,17 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 from torch import nn
 
-DIGITS_FEATURES = 64
-DIGITS_CLASSES = 10
+from .datasets import DIGITS_CLASSES, ClassificationSplit, digits_split
 
 
-@dataclass
-class DigitsData:
-    """Held-out digits splits as float32 features scaled to [0, 1] and int64 labels."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-
-def load_digits_splits(seed: int, test_fraction: float = 0.2, val_fraction: float = 0.0) -> DigitsData:
-    """Stratified train/validation/test splits of sklearn's 8x8 digits (pixels / 16, no fitted scaler)."""
-    x, y = load_digits(return_X_y=True)
-    # A fixed /16 scaling needs no statistics, so no split leaks into another (nor one client into another).
-    x = (x / 16.0).astype(np.float32)
-    y = y.astype(np.int64)
-    x_rest, x_test, y_rest, y_test = train_test_split(
-        x, y, test_size=test_fraction, stratify=y, random_state=seed)
-    if val_fraction <= 0:
-        empty_x, empty_y = np.zeros((0, x.shape[1]), np.float32), np.zeros(0, np.int64)
-        return DigitsData(x_rest, y_rest, empty_x, empty_y, x_test, y_test)
-    x_train, x_val, y_train, y_val = train_test_split(
-        x_rest, y_rest, test_size=val_fraction / (1 - test_fraction), stratify=y_rest, random_state=seed)
-    return DigitsData(x_train, y_train, x_val, y_val, x_test, y_test)
-
-
-class SmallMLP(nn.Module):
-    """A one-hidden-layer ReLU classifier for flat feature vectors."""
-
-    def __init__(self, input_dim: int = DIGITS_FEATURES, hidden_dim: int = 64,
-                 num_classes: int = DIGITS_CLASSES) -> None:
-        super().__init__()
-        self.input_dim, self.hidden_dim, self.num_classes = input_dim, hidden_dim, num_classes
-        self.net = nn.Sequential(nn.Linear(input_dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, num_classes))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Class logits."""
-        return self.net(x)
+def load_digits_splits(seed: int, test_fraction: float = 0.2, val_fraction: float = 0.0) -> ClassificationSplit:
+    """Stratified train/(validation)/test splits of the digits, pixels / 16 (no fitted scaler to leak)."""
+    return digits_split(seed, test_fraction=test_fraction, val_fraction=val_fraction)
 
 
 def shard_partition(labels: np.ndarray, num_clients: int, shards_per_client: int, seed: int) -> list[np.ndarray]:

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from ultimate_agent.ai.federated import SmallMLP, accuracy, dirichlet_partition, fedavg, shard_partition
+from ultimate_agent.ai.federated import accuracy, dirichlet_partition, fedavg, shard_partition
+from ultimate_agent.ai.networks import MLP
 from ultimate_agent.errors import InvalidRequest
 from ultimate_agent.tasks.context import TaskCancelled, TaskContext, TaskInterrupted, TaskOutcome
 from ultimate_agent.tasks.runners.federated_learning import TASK_TYPE
@@ -74,7 +75,7 @@ def test_fedavg_reaches_good_global_accuracy(tmp_path: Path) -> None:
     from ultimate_agent.ai.federated import load_digits_splits
 
     arch = json.loads(Path(result["model_path"]).with_name("model.json").read_text())
-    model = SmallMLP(arch["input_dim"], arch["hidden_dim"], arch["num_classes"])
+    model = MLP(arch["input_dim"], arch["hidden_dim"], arch["num_classes"])
     model.load_state_dict(torch.load(result["model_path"], weights_only=True))
     data = load_digits_splits(0, test_fraction=0.2)
     acc = accuracy(model, torch.as_tensor(data.x_test), torch.as_tensor(data.y_test))

@@ -11,10 +11,8 @@ from typing import Any
 import torch
 from marshmallow import Schema, fields, validate
 
+from ...ai.datasets import DIGITS_CLASSES, DIGITS_FEATURES
 from ...ai.federated import (
-    DIGITS_CLASSES,
-    DIGITS_FEATURES,
-    SmallMLP,
     accuracy,
     class_counts,
     dirichlet_partition,
@@ -23,6 +21,7 @@ from ...ai.federated import (
     local_update,
     shard_partition,
 )
+from ...ai.networks import MLP
 from ..context import TaskContext, TaskOutcome
 from ..registry import TaskType
 
@@ -78,7 +77,7 @@ def run(ctx: TaskContext, config: dict[str, Any]) -> TaskOutcome:
     x_test, y_test = torch.as_tensor(data.x_test, device=device), torch.as_tensor(data.y_test, device=device)
 
     torch.manual_seed(seed)
-    model = SmallMLP(DIGITS_FEATURES, config["hidden_dim"], DIGITS_CLASSES).to(device)
+    model = MLP(DIGITS_FEATURES, config["hidden_dim"], DIGITS_CLASSES).to(device)
     history: list[dict[str, Any]] = []
     start_round, resumed_from = 0, None
     state = ctx.load_checkpoint()
@@ -120,7 +119,7 @@ def run(ctx: TaskContext, config: dict[str, Any]) -> TaskOutcome:
     model_path = ctx.artifact_path("model.pt")
     torch.save(model.state_dict(), model_path)
     ctx.artifact_path("model.json").write_text(json.dumps(
-        {"class": "SmallMLP", "input_dim": DIGITS_FEATURES, "hidden_dim": config["hidden_dim"],
+        {"class": "MLP", "input_dim": DIGITS_FEATURES, "hidden_dim": config["hidden_dim"],
          "num_classes": DIGITS_CLASSES, "input_scaling": "pixels / 16"}, indent=2))
     accuracies = [h["global_accuracy"] for h in history]
     result = {
@@ -139,7 +138,7 @@ def run(ctx: TaskContext, config: dict[str, Any]) -> TaskOutcome:
         "resumed_from_epoch": resumed_from,
     }
     ctx.progress(100.0, {"round": rounds, "total_rounds": rounds, "global_accuracy": accuracies[-1]})
-    ai_result = {"model": "SmallMLP", "algorithm": "FedAvg", "num_clients": n_clients,
+    ai_result = {"model": "MLP", "algorithm": "FedAvg", "num_clients": n_clients,
                  "final_accuracy": accuracies[-1], "rounds": rounds}
     return TaskOutcome(result=result, ai_result=ai_result, history=history)
 

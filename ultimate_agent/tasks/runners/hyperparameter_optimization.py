@@ -13,7 +13,9 @@ from marshmallow import Schema, fields, validate
 from optuna.distributions import distribution_to_json, json_to_distribution
 from optuna.trial import FrozenTrial, Trial, TrialState
 
-from ...ai.federated import DIGITS_CLASSES, DIGITS_FEATURES, SmallMLP, accuracy, load_digits_splits, train_epoch
+from ...ai.datasets import DIGITS_CLASSES, DIGITS_FEATURES
+from ...ai.federated import accuracy, load_digits_splits, train_epoch
+from ...ai.networks import MLP
 from ..context import TaskContext, TaskOutcome
 from ..registry import TaskType
 
@@ -61,10 +63,10 @@ def _restore_trial(record: dict[str, Any]) -> FrozenTrial:
 
 
 def _fit(ctx: TaskContext, params: dict[str, Any], x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int,
-         on_epoch: Callable[[int, SmallMLP], None] | None = None) -> SmallMLP:
+         on_epoch: Callable[[int, MLP], None] | None = None) -> MLP:
     """Train a fresh MLP with `params`; `on_epoch(epoch, model)` runs after each epoch (it may raise)."""
     torch.manual_seed(seed)
-    model = SmallMLP(DIGITS_FEATURES, params["hidden_dim"], DIGITS_CLASSES).to(x.device)
+    model = MLP(DIGITS_FEATURES, params["hidden_dim"], DIGITS_CLASSES).to(x.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=params["learning_rate"])
     shuffle = torch.Generator().manual_seed(seed)
     for epoch in range(epochs):
@@ -105,7 +107,7 @@ def run(ctx: TaskContext, config: dict[str, Any]) -> TaskOutcome:
     def objective(trial: Trial) -> float:
         params = _suggest(trial)
 
-        def on_epoch(epoch: int, model: SmallMLP) -> None:
+        def on_epoch(epoch: int, model: MLP) -> None:
             acc = accuracy(model, x_val, y_val)
             trial.report(acc, epoch)
             ctx.progress(SEARCH_PERCENT * (trial.number + (epoch + 1) / epochs) / n_trials,
@@ -146,7 +148,7 @@ def run(ctx: TaskContext, config: dict[str, Any]) -> TaskOutcome:
     model_path = ctx.artifact_path("model.pt")
     torch.save(final.state_dict(), model_path)
     ctx.artifact_path("model.json").write_text(json.dumps(
-        {"class": "SmallMLP", "input_dim": DIGITS_FEATURES, "num_classes": DIGITS_CLASSES,
+        {"class": "MLP", "input_dim": DIGITS_FEATURES, "num_classes": DIGITS_CLASSES,
          "input_scaling": "pixels / 16", **params}, indent=2))
 
     trials = [{"number": r["number"], "params": _round_params(r["params"]), "value": _round(r["value"]),
@@ -168,7 +170,7 @@ def run(ctx: TaskContext, config: dict[str, Any]) -> TaskOutcome:
     }
     ctx.progress(100.0, {"trial": len(trials), "total_trials": n_trials, "best_value": result["best_value"],
                          "test_accuracy": result["test_accuracy"]})
-    ai_result = {"model": "SmallMLP", "sampler": "TPE", "pruner": "median", "best_params": result["best_params"],
+    ai_result = {"model": "MLP", "sampler": "TPE", "pruner": "median", "best_params": result["best_params"],
                  "validation_accuracy": result["best_value"], "test_accuracy": result["test_accuracy"]}
     history = [{"trial": t["number"] + 1, "value": t["value"], "state": t["state"], **t["params"]}
                for t in trials]
