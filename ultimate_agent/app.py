@@ -64,9 +64,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     register_error_handlers(app)
 
-    _start_model_registry(app)
+    _create_model_registry(app)
     if app.config["TASKS_AUTOSTART"]:
         _start_task_manager(app)
+    if app.config["AI_MODELS_AUTOLOAD"]:
+        _start_model_loading(app)
     # After the task manager: its runners import torch, which the monitor's GPU probe looks at.
     if app.config["MONITOR_AUTOSTART"] and not app.testing:
         app.extensions["system_monitor"].start()
@@ -75,21 +77,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _start_model_registry(app: Flask) -> None:
+def _create_model_registry(app: Flask) -> None:
     from .ai.inference import InferenceEngine
     from .ai.registry import ModelRegistry
 
     registry = ModelRegistry(app)
     app.extensions["model_registry"] = registry
     app.extensions["inference_engine"] = InferenceEngine(registry, app.config["INFERENCE_CACHE_SIZE"])
-    if app.config["AI_MODELS_AUTOLOAD"]:
-        import torch
 
-        use_cuda = app.config["GPU_ENABLED"] and torch.cuda.is_available()
-        registry.start(device="cuda" if use_cuda else "cpu")
-        # A built-in still training when the process exits must stop inside torch's Python layer, not be
-        # killed inside its C++ one (that aborts the interpreter). Weakly held: an app may go away first.
-        atexit.register(_stop_registry, weakref.ref(registry))
+
+def _start_model_loading(app: Flask) -> None:
+    import torch
+
+    registry = app.extensions["model_registry"]
+    use_cuda = app.config["GPU_ENABLED"] and torch.cuda.is_available()
+    registry.start(device="cuda" if use_cuda else "cpu")
+    # A built-in still training when the process exits must stop inside torch's Python layer, not be
+    # killed inside its C++ one (that aborts the interpreter). Weakly held: an app may go away first.
+    atexit.register(_stop_registry, weakref.ref(registry))
 
 
 def _stop_registry(registry_ref: weakref.ref) -> None:

@@ -65,13 +65,15 @@ class ModelRegistry:
         """Register every model, then load (or first train) the built-ins on a background thread."""
         self.device = device
         self.models_dir.mkdir(parents=True, exist_ok=True)
+        builders = self._builtin_builders()  # imports the training code here, not on the loader thread
         with self._lock:
             self._entries["sentiment"] = ModelEntry("sentiment", "nlp", "builtin", None)
-            for name, (model_type, _) in self._builtin_builders().items():
+            for name, (model_type, _) in builders.items():
                 self._entries[name] = ModelEntry(name, model_type, "builtin", self._builtin_path(name))
             for name, folder in self._read_index().items():
                 self._entries[name] = ModelEntry(name, "unknown", folder, self.models_dir / folder / "model.pt")
-        self._thread = threading.Thread(target=self._load_all, name="model-registry", daemon=True)
+        self._thread = threading.Thread(target=self._load_all, args=(builders,), name="model-registry",
+                                        daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -100,10 +102,9 @@ class ModelRegistry:
             "transformer": ("nlp", builtin_training.train_transformer),
         }
 
-    def _load_all(self) -> None:
+    def _load_all(self, builders: dict[str, tuple[str, Callable[[Any], None]]]) -> None:
         try:
             self._load_sentiment()
-            builders = self._builtin_builders()
             with self._lock:
                 names = [name for name, entry in self._entries.items() if name != "sentiment"]
             for name in names:
