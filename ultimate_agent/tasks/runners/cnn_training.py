@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from ...ai.datasets import DIGITS_CLASSES, digits_split
 from ...ai.networks import DigitCNN
 from ...ai.training import finish_classifier, fit
 from ..context import TaskContext, TaskOutcome
 from ..registry import TaskType
+from .common import ServableModelConfig
 
 
-class Config(Schema):
+class Config(ServableModelConfig):
     """Configuration of a CNN training run."""
 
     epochs = fields.Integer(load_default=20, validate=validate.Range(1, 1000),
@@ -29,10 +30,6 @@ class Config(Schema):
                                 metadata={"description": "Units in the fully connected layer"})
     dataset_size = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(100, 1797),
                                   metadata={"description": "Digit images to use (default: all 1797)"})
-    model_name = fields.String(load_default=None, allow_none=True,
-                               validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$"),
-                               metadata={"description": "Name to serve the trained model under "
-                                                        "(default: the task id)"})
     seed = fields.Integer(load_default=0, validate=validate.Range(0, 2**31 - 1),
                           metadata={"description": "Seed for data split, initialisation and shuffling"})
 

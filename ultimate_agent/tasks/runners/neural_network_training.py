@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ...ai.datasets import (
     DIGITS_CLASSES,
@@ -20,11 +20,12 @@ from ...ai.networks import MLP
 from ...ai.training import finish_classifier, fit
 from ..context import TaskContext, TaskOutcome
 from ..registry import TaskType
+from .common import ServableModelConfig
 
 MIN_SAMPLES_PER_CLASS = 10
 
 
-class Config(Schema):
+class Config(ServableModelConfig):
     """Configuration of an MLP training run."""
 
     epochs = fields.Integer(load_default=20, validate=validate.Range(1, 1000),
@@ -45,10 +46,6 @@ class Config(Schema):
                                 metadata={"description": "Number of classes"})
     num_hidden_layers = fields.Integer(load_default=1, validate=validate.Range(1, 8),
                                        metadata={"description": "Hidden ReLU layers"})
-    model_name = fields.String(load_default=None, allow_none=True,
-                               validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$"),
-                               metadata={"description": "Name to serve the trained model under "
-                                                        "(default: the task id)"})
     seed = fields.Integer(load_default=0, validate=validate.Range(0, 2**31 - 1),
                           metadata={"description": "Seed for data split, initialisation and shuffling"})
 

@@ -6,19 +6,20 @@ import math
 from typing import Any
 
 import torch
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from ...ai.datasets import char_lm_split, load_corpus, min_text_length
 from ...ai.networks import CharTransformer, count_parameters, save_model
 from ...ai.training import evaluate, fit, rounded
 from ..context import TaskContext, TaskOutcome
 from ..registry import TaskType
+from .common import ServableModelConfig
 
 MAX_TEXT_CHARS = 200_000
 SAMPLE_CHARS = 120
 
 
-class Config(Schema):
+class Config(ServableModelConfig):
     """Configuration of a character-level language-model training run."""
 
     text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_TEXT_CHARS),
@@ -40,10 +41,6 @@ class Config(Schema):
                              metadata={"description": "Context length in characters"})
     dropout = fields.Float(load_default=0.2, validate=validate.Range(0.0, 0.5),
                            metadata={"description": "Dropout inside the encoder layers"})
-    model_name = fields.String(load_default=None, allow_none=True,
-                               validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$"),
-                               metadata={"description": "Name to serve the trained model under "
-                                                        "(default: the task id)"})
     seed = fields.Integer(load_default=0, validate=validate.Range(0, 2**31 - 1),
                           metadata={"description": "Seed for initialisation, dropout, shuffling and sampling"})
 
