@@ -96,7 +96,8 @@ def main() -> None:
     config = {"epochs": args.epochs, "batch_size": 32, "learning_rate": 0.003, "hidden_dim": args.hidden_dim,
               "seed": 0}
     with tempfile.TemporaryDirectory() as instance:
-        app = create_app({"INSTANCE_PATH": instance, "MONITOR_AUTOSTART": False})
+        # No first-start model training in the background: it would share the cores with the measurement.
+        app = create_app({"INSTANCE_PATH": instance, "MONITOR_AUTOSTART": False, "AI_MODELS_AUTOLOAD": False})
         threads = app.extensions["task_manager"].threads_per_task  # the same budget for the plain loop
         agent_training(app, {**config, "epochs": 1})  # warm-up: imports, allocator, first checkpoint
         plain_training({**config, "epochs": 1}, threads)
