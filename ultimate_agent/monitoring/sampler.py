@@ -57,11 +57,14 @@ class SystemMonitor:
         latest = self._latest
         if latest is not None and time.monotonic() - self._latest_at < self.sample_interval:
             return latest
-        return self.refresh()
+        return self.refresh(max_age=self.sample_interval)
 
-    def refresh(self) -> HealthSample:
-        """Sample now, update the active alerts and announce the ones that just started."""
+    def refresh(self, max_age: float = 0.0) -> HealthSample:
+        """Sample now (unless another thread just did), update alerts and announce the ones that started."""
         with self._lock:
+            # Requests that found the sample stale together: the first one samples, the rest reuse it.
+            if max_age and self._latest is not None and time.monotonic() - self._latest_at < max_age:
+                return self._latest
             snapshot = self.reader.snapshot()
             values = snapshot.values()
             components = component_scores(values)
