@@ -33,38 +33,56 @@ class APIError(Exception):
 
 
 class InvalidRequest(APIError):
+    """Malformed or invalid request data (400)."""
+
     status, code, message = 400, "INVALID_REQUEST", "Malformed request data"
 
 
 class Unauthorized(APIError):
+    """Missing, invalid or expired credentials (401)."""
+
     status, code, message = 401, "UNAUTHORIZED", "Authentication required"
 
 
 class Forbidden(APIError):
+    """The caller lacks the permission (403)."""
+
     status, code, message = 403, "FORBIDDEN", "Insufficient permissions"
 
 
 class NotFound(APIError):
+    """No such resource (404)."""
+
     status, code, message = 404, "NOT_FOUND", "Resource not found"
 
 
 class TaskNotFound(APIError):
+    """No such task (404)."""
+
     status, code, message = 404, "TASK_NOT_FOUND", "Task not found"
 
 
 class ModelNotFound(APIError):
+    """No such AI model (404)."""
+
     status, code, message = 404, "MODEL_NOT_FOUND", "AI model not found"
 
 
 class Conflict(APIError):
+    """The resource's state does not allow this (409)."""
+
     status, code, message = 409, "CONFLICT", "The resource is not in a state that allows this"
 
 
 class RateLimited(APIError):
+    """Too many requests (429)."""
+
     status, code, message = 429, "RATE_LIMITED", "Rate limit exceeded"
 
 
 class ServiceUnavailable(APIError):
+    """A service is not ready or not running (503)."""
+
     status, code, message = 503, "SERVICE_UNAVAILABLE", "Service temporarily unavailable"
 
 

@@ -69,6 +69,7 @@ class TextModelMixin:
         return item
 
     def prepare(self, value: Any) -> tuple[bool, list[Hashable], list[str]]:
+        """A string, or a list of strings as a batch; each text is its own cache key."""
         batch = isinstance(value, list)
         items = value if batch else [value]
         texts = [self.check_text(item, i if batch else None) for i, item in enumerate(items)]
@@ -141,6 +142,7 @@ class TensorServed(ServedModel):
         return _bad_input(f"Expected numbers of shape {list(self.item_shapes[0])}, got {got}", self._expected())
 
     def prepare(self, value: Any) -> tuple[bool, list[Hashable], torch.Tensor]:
+        """One item or a batch of numbers as a (N, features) tensor; each row's bytes are its cache key."""
         # One tensor for the whole request: checking item by item costs more than the model itself.
         try:
             x = torch.tensor(value, dtype=torch.float32)
