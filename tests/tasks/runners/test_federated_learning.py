@@ -15,31 +15,12 @@ import torch
 from ultimate_agent.ai.federated import accuracy, dirichlet_partition, fedavg, shard_partition
 from ultimate_agent.ai.networks import MLP
 from ultimate_agent.errors import InvalidRequest
-from ultimate_agent.tasks.context import TaskCancelled, TaskContext, TaskInterrupted, TaskOutcome
+from ultimate_agent.tasks.context import TaskCancelled, TaskContext, TaskInterrupted
 from ultimate_agent.tasks.runners.federated_learning import TASK_TYPE
 
+from .runner_support import run_task
+
 SMALL = {"rounds": 4, "local_epochs": 1}
-
-
-def make_ctx(tmp_path: Path, cfg: dict[str, Any], seen: list, hook: Any = None) -> TaskContext:
-    def on_progress(percent: float, details: dict[str, Any] | None) -> None:
-        seen.append((percent, details))
-        if hook is not None:
-            hook(ctx, details)
-
-    ctx = TaskContext(task_id="t-test", task_type=TASK_TYPE.name, config=cfg, instance_path=tmp_path,
-                      on_progress=on_progress)
-    return ctx
-
-
-def run_task(tmp_path: Path, config: dict[str, Any], hook: Any = None) -> tuple[TaskOutcome, list]:
-    cfg = TASK_TYPE.validate(config)
-    seen: list = []
-    ctx = make_ctx(tmp_path, cfg, seen, hook)
-    try:
-        return TASK_TYPE.run(ctx, cfg), seen
-    finally:
-        ctx.flush_checkpoint()  # as the manager does: the checkpoint writer runs in the background
 
 
 def test_fedavg_weights_clients_by_sample_count() -> None:
@@ -61,7 +42,7 @@ def test_partitions_cover_every_sample_once_and_are_non_iid() -> None:
 
 
 def test_fedavg_reaches_good_global_accuracy(tmp_path: Path) -> None:
-    outcome, _ = run_task(tmp_path, {"rounds": 8})
+    outcome, _ = run_task(TASK_TYPE, tmp_path, {"rounds": 8})
     result = outcome.result
     assert len(result["round_accuracies"]) == 8
     assert result["final_accuracy"] == result["round_accuracies"][-1]
@@ -84,13 +65,13 @@ def test_fedavg_reaches_good_global_accuracy(tmp_path: Path) -> None:
 
 
 def test_dirichlet_partition_run(tmp_path: Path) -> None:
-    outcome, _ = run_task(tmp_path, {**SMALL, "partition": "dirichlet", "num_clients": 3})
+    outcome, _ = run_task(TASK_TYPE, tmp_path, {**SMALL, "partition": "dirichlet", "num_clients": 3})
     assert len(outcome.result["client_sizes"]) == 3
     assert outcome.result["final_accuracy"] > 0.5
 
 
 def test_progress_is_monotonic_and_reports_rounds(tmp_path: Path) -> None:
-    _, seen = run_task(tmp_path, SMALL)
+    _, seen = run_task(TASK_TYPE, tmp_path, SMALL)
     percents = [p for p, _ in seen]
     assert percents == sorted(percents) and percents[-1] == 100.0
     rounds = [d for _, d in seen if "mean_client_loss" in d]
@@ -114,7 +95,7 @@ def test_bad_config_names_the_field(config: dict[str, Any], field: str) -> None:
 
 def test_cancel_after_first_round(tmp_path: Path) -> None:
     with pytest.raises(TaskCancelled):
-        run_task(tmp_path, SMALL, hook=lambda ctx, d: ctx.control.cancel())
+        run_task(TASK_TYPE, tmp_path, SMALL, hook=lambda ctx, d: ctx.control.cancel())
 
 
 def test_cancel_reaches_client_threads_mid_round(tmp_path: Path) -> None:
@@ -156,15 +137,15 @@ def test_pause_in_client_threads_is_timed_once(tmp_path: Path) -> None:
 
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path: Path) -> None:
-    straight, _ = run_task(tmp_path / "straight", SMALL)
+    straight, _ = run_task(TASK_TYPE, tmp_path / "straight", SMALL)
 
     def interrupt_after_two(ctx: TaskContext, details: dict[str, Any]) -> None:
         if details.get("round") == 2:
             ctx.control.interrupt()
 
     with pytest.raises(TaskInterrupted):
-        run_task(tmp_path / "resumed", SMALL, hook=interrupt_after_two)
-    resumed, seen = run_task(tmp_path / "resumed", SMALL)
+        run_task(TASK_TYPE, tmp_path / "resumed", SMALL, hook=interrupt_after_two)
+    resumed, seen = run_task(TASK_TYPE, tmp_path / "resumed", SMALL)
     assert resumed.result["resumed_from_epoch"] == 2
     assert [d["round"] for _, d in seen if "mean_client_loss" in d] == [3, 4]
     # Per-(round, client) shuffling seeds make the resumed rounds identical to an uninterrupted run.

@@ -11,7 +11,7 @@ import pytest
 
 from ultimate_agent.tasks.runners.gradient_computation import PASS_THRESHOLD, TASK_TYPE
 
-from .nn_support import assert_cancels, assert_invalid, assert_progress_complete, run_task, single_torch_thread
+from .runner_support import assert_cancels, assert_invalid, assert_progress_complete, run_task, single_torch_thread
 
 
 @pytest.fixture(autouse=True)

@@ -10,35 +10,16 @@ from typing import Any
 import pytest
 
 from ultimate_agent.errors import InvalidRequest
-from ultimate_agent.tasks.context import TaskCancelled, TaskContext, TaskInterrupted, TaskOutcome
+from ultimate_agent.tasks.context import TaskCancelled, TaskContext, TaskInterrupted
 from ultimate_agent.tasks.runners.hyperparameter_optimization import HIDDEN_WIDTHS, LR_RANGE, TASK_TYPE
+
+from .runner_support import make_ctx, run_task
 
 SMALL = {"n_trials": 5, "epochs_per_trial": 4, "n_startup_trials": 2}
 
 
-def make_ctx(tmp_path: Path, cfg: dict[str, Any], seen: list, hook: Any = None) -> TaskContext:
-    def on_progress(percent: float, details: dict[str, Any] | None) -> None:
-        seen.append((percent, details))
-        if hook is not None:
-            hook(ctx, details)
-
-    ctx = TaskContext(task_id="t-test", task_type=TASK_TYPE.name, config=cfg, instance_path=tmp_path,
-                      on_progress=on_progress)
-    return ctx
-
-
-def run_task(tmp_path: Path, config: dict[str, Any], hook: Any = None) -> tuple[TaskOutcome, list]:
-    cfg = TASK_TYPE.validate(config)
-    seen: list = []
-    ctx = make_ctx(tmp_path, cfg, seen, hook)
-    try:
-        return TASK_TYPE.run(ctx, cfg), seen
-    finally:
-        ctx.flush_checkpoint()  # as the manager does: the checkpoint writer runs in the background
-
-
 def test_study_finds_an_accurate_configuration(tmp_path: Path) -> None:
-    outcome, _ = run_task(tmp_path, {"n_trials": 8, "epochs_per_trial": 6})
+    outcome, _ = run_task(TASK_TYPE, tmp_path, {"n_trials": 8, "epochs_per_trial": 6})
     result = outcome.result
     assert result["n_trials"] == 8 and len(result["trials"]) == 8
     assert [t["number"] for t in result["trials"]] == list(range(8))
@@ -57,7 +38,7 @@ def test_study_finds_an_accurate_configuration(tmp_path: Path) -> None:
 
 
 def test_median_pruner_stops_poor_trials(tmp_path: Path) -> None:
-    outcome, seen = run_task(tmp_path, {"n_trials": 10, "epochs_per_trial": 5, "n_startup_trials": 3})
+    outcome, seen = run_task(TASK_TYPE, tmp_path, {"n_trials": 10, "epochs_per_trial": 5, "n_startup_trials": 3})
     result = outcome.result
     assert result["pruned_trials"] >= 1
     assert result["completed_trials"] + result["pruned_trials"] == 10
@@ -71,7 +52,7 @@ def test_median_pruner_stops_poor_trials(tmp_path: Path) -> None:
 
 
 def test_progress_is_monotonic_and_reports_trials(tmp_path: Path) -> None:
-    _, seen = run_task(tmp_path, SMALL)
+    _, seen = run_task(TASK_TYPE, tmp_path, SMALL)
     percents = [p for p, _ in seen]
     assert percents == sorted(percents) and percents[-1] == 100.0
     per_trial = [d for _, d in seen if "trial_value" in d]
@@ -96,7 +77,7 @@ def test_bad_config_names_the_field(config: dict[str, Any], field: str) -> None:
 def test_cancel_inside_a_trial_stops_the_study(tmp_path: Path) -> None:
     seen: list = []
     cfg = TASK_TYPE.validate(SMALL)
-    ctx = make_ctx(tmp_path, cfg, seen, hook=lambda c, d: c.control.cancel())
+    ctx = make_ctx(TASK_TYPE, tmp_path, cfg, seen, hook=lambda c, d: c.control.cancel())
     # Optuna would record an objective's exception as a failed trial and carry on unless re-raised.
     with pytest.raises(TaskCancelled):
         TASK_TYPE.run(ctx, cfg)
@@ -105,14 +86,14 @@ def test_cancel_inside_a_trial_stops_the_study(tmp_path: Path) -> None:
 
 def test_timeout_stops_starting_trials(tmp_path: Path) -> None:
     started = time.monotonic()
-    outcome, _ = run_task(tmp_path, {"n_trials": 200, "epochs_per_trial": 3, "timeout_seconds": 1})
+    outcome, _ = run_task(TASK_TYPE, tmp_path, {"n_trials": 200, "epochs_per_trial": 3, "timeout_seconds": 1})
     assert 1 <= outcome.result["n_trials"] < 200
     assert time.monotonic() - started < 10
 
 
 def test_interrupted_study_resumes_to_the_same_trials(tmp_path: Path) -> None:
     config = {**SMALL, "n_trials": 6}
-    straight, _ = run_task(tmp_path / "straight", config)
+    straight, _ = run_task(TASK_TYPE, tmp_path / "straight", config)
     # The restored part holds pruned as well as complete trials (the median pruner needs both back).
     assert {t["state"] for t in straight.result["trials"][:5]} == {"COMPLETE", "PRUNED"}
 
@@ -121,8 +102,8 @@ def test_interrupted_study_resumes_to_the_same_trials(tmp_path: Path) -> None:
             ctx.control.interrupt()
 
     with pytest.raises(TaskInterrupted):
-        run_task(tmp_path / "resumed", config, hook=interrupt_after_five)
-    resumed, seen = run_task(tmp_path / "resumed", config)
+        run_task(TASK_TYPE, tmp_path / "resumed", config, hook=interrupt_after_five)
+    resumed, seen = run_task(TASK_TYPE, tmp_path / "resumed", config)
     assert resumed.result["resumed_from_epoch"] == 5
     assert [d["trial"] for _, d in seen if "trial_value" in d] == [6]
     # Restored trials plus the checkpointed sampler: the same proposals as an uninterrupted study.

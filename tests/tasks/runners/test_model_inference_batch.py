@@ -12,7 +12,7 @@ from ultimate_agent.errors import InvalidRequest
 from ultimate_agent.tasks.runners import cnn_training, neural_network_training, transformer_training
 from ultimate_agent.tasks.runners.model_inference_batch import TASK_TYPE
 
-from .nn_support import (
+from .runner_support import (
     assert_cancels,
     assert_invalid,
     assert_progress_complete,

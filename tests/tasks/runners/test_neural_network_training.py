@@ -14,7 +14,7 @@ from ultimate_agent.ai.networks import load_model
 from ultimate_agent.ai.training import evaluate
 from ultimate_agent.tasks.runners.neural_network_training import TASK_TYPE
 
-from .nn_support import (
+from .runner_support import (
     assert_cancels,
     assert_invalid,
     assert_progress_complete,

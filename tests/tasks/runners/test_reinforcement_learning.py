@@ -12,35 +12,16 @@ import torch
 
 from ultimate_agent.ai.rl import ActorCritic, discounted_returns, evaluate_greedy
 from ultimate_agent.errors import InvalidRequest
-from ultimate_agent.tasks.context import TaskCancelled, TaskContext, TaskInterrupted, TaskOutcome
+from ultimate_agent.tasks.context import TaskCancelled, TaskContext, TaskInterrupted
 from ultimate_agent.tasks.runners.reinforcement_learning import TASK_TYPE
+
+from .runner_support import run_task
 
 SMALL = {"episodes": 8, "max_steps_per_episode": 60, "eval_episodes": 2, "checkpoint_every": 1}
 
 
-def make_ctx(tmp_path: Path, cfg: dict[str, Any], seen: list, hook: Any = None) -> TaskContext:
-    def on_progress(percent: float, details: dict[str, Any] | None) -> None:
-        seen.append((percent, details))
-        if hook is not None:
-            hook(ctx, details)
-
-    ctx = TaskContext(task_id="t-test", task_type=TASK_TYPE.name, config=cfg, instance_path=tmp_path,
-                      on_progress=on_progress)
-    return ctx
-
-
-def run_task(tmp_path: Path, config: dict[str, Any], hook: Any = None) -> tuple[TaskOutcome, list]:
-    cfg = TASK_TYPE.validate(config)
-    seen: list = []
-    ctx = make_ctx(tmp_path, cfg, seen, hook)
-    try:
-        return TASK_TYPE.run(ctx, cfg), seen
-    finally:
-        ctx.flush_checkpoint()  # as the manager does: the checkpoint writer runs in the background
-
-
 def test_policy_learns_to_balance(tmp_path: Path) -> None:
-    outcome, _ = run_task(tmp_path, {"episodes": 120, "eval_episodes": 3, "seed": 0})
+    outcome, _ = run_task(TASK_TYPE, tmp_path, {"episodes": 120, "eval_episodes": 3, "seed": 0})
     result = outcome.result
     returns = result["episode_returns"]
     assert len(returns) == 120 and len(outcome.history) == 120
@@ -60,7 +41,7 @@ def test_policy_learns_to_balance(tmp_path: Path) -> None:
 
 
 def test_saved_policy_reloads_and_replays_the_evaluation(tmp_path: Path) -> None:
-    outcome, _ = run_task(tmp_path, {**SMALL, "episodes": 20})
+    outcome, _ = run_task(TASK_TYPE, tmp_path, {**SMALL, "episodes": 20})
     result = outcome.result
     arch = json.loads(Path(result["model_path"]).with_name("model.json").read_text())
     net = ActorCritic(arch["obs_dim"], arch["n_actions"], arch["hidden_dim"])
@@ -75,7 +56,7 @@ def test_discounted_returns() -> None:
 
 
 def test_progress_is_monotonic_and_reports_episodes(tmp_path: Path) -> None:
-    _, seen = run_task(tmp_path, SMALL)
+    _, seen = run_task(TASK_TYPE, tmp_path, SMALL)
     percents = [p for p, _ in seen]
     assert percents == sorted(percents) and percents[-1] == 100.0
     episodes = [d for _, d in seen if "episode_return" in d]
@@ -101,22 +82,22 @@ def test_bad_config_names_the_field(config: dict[str, Any], field: str) -> None:
 
 def test_cancel_stops_the_run(tmp_path: Path) -> None:
     with pytest.raises(TaskCancelled):
-        run_task(tmp_path, SMALL, hook=lambda ctx, d: ctx.control.cancel())
+        run_task(TASK_TYPE, tmp_path, SMALL, hook=lambda ctx, d: ctx.control.cancel())
 
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path: Path) -> None:
     # Checkpoints every 5 episodes; the shutdown after episode 2 still saves what was done.
     config = {**SMALL, "checkpoint_every": 5}
-    straight, _ = run_task(tmp_path / "straight", config)
+    straight, _ = run_task(TASK_TYPE, tmp_path / "straight", config)
 
     def interrupt_after_two(ctx: TaskContext, details: dict[str, Any]) -> None:
         if details.get("episode") == 2:
             ctx.control.interrupt()
 
     with pytest.raises(TaskInterrupted):
-        run_task(tmp_path / "resumed", config, hook=interrupt_after_two)
+        run_task(TASK_TYPE, tmp_path / "resumed", config, hook=interrupt_after_two)
     assert (tmp_path / "resumed" / "checkpoints" / "t-test.pt").exists()
-    resumed, seen = run_task(tmp_path / "resumed", config)
+    resumed, seen = run_task(TASK_TYPE, tmp_path / "resumed", config)
     assert resumed.result["resumed_from_epoch"] == 2
     assert [d["episode"] for _, d in seen if "episode_return" in d] == list(range(3, 9))
     # Seeded resets plus the checkpointed sampler and optimizer state replay the run exactly.

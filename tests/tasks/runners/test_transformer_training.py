@@ -13,7 +13,7 @@ import torch
 from ultimate_agent.ai.networks import CharTransformer, load_model
 from ultimate_agent.tasks.runners.transformer_training import TASK_TYPE
 
-from .nn_support import (
+from .runner_support import (
     assert_cancels,
     assert_invalid,
     assert_progress_complete,

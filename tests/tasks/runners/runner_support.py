@@ -1,4 +1,4 @@
-"""Shared helpers for the neural-network runner tests: contexts, progress checks, cancel and resume."""
+"""Shared helpers for the runner tests: contexts, progress checks, cancel and resume."""
 
 from __future__ import annotations
 
@@ -46,7 +46,11 @@ def run_task(task_type: TaskType, tmp_path: Path, config: dict[str, Any], hook: 
     """Validate `config` and run the task; returns the outcome and the progress reports."""
     cfg = task_type.validate(config)
     seen: list = []
-    return task_type.run(make_ctx(task_type, tmp_path, cfg, seen, hook, task_id), cfg), seen
+    ctx = make_ctx(task_type, tmp_path, cfg, seen, hook, task_id)
+    try:
+        return task_type.run(ctx, cfg), seen
+    finally:
+        ctx.flush_checkpoint()  # as the task manager does when a task ends or is interrupted
 
 
 def assert_progress_complete(seen: list) -> None:
@@ -76,14 +80,10 @@ def assert_cancels(task_type: TaskType, tmp_path: Path, config: dict[str, Any]) 
 def interrupt_then_resume(task_type: TaskType, tmp_path: Path, config: dict[str, Any],
                           after_epoch: int = 2) -> tuple[TaskOutcome, list]:
     """Interrupt after `after_epoch` epochs, then rerun the same task id to completion."""
-    interrupted: list[TaskContext] = []
-
     def interrupt(ctx: TaskContext, details: dict[str, Any] | None) -> None:
         if details and details.get("epoch") == after_epoch and "batch" not in details:
             ctx.control.interrupt()
-            interrupted.append(ctx)
 
     with pytest.raises(TaskInterrupted):
         run_task(task_type, tmp_path, config, interrupt)
-    interrupted[0].flush_checkpoint()  # as the task manager does when a task is interrupted
     return run_task(task_type, tmp_path, config)
