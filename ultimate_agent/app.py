@@ -87,11 +87,10 @@ def _create_model_registry(app: Flask) -> None:
 
 
 def _start_model_loading(app: Flask) -> None:
-    import torch
+    from .ai.networks import preferred_device
 
     registry = app.extensions["model_registry"]
-    use_cuda = app.config["GPU_ENABLED"] and torch.cuda.is_available()
-    registry.start(device="cuda" if use_cuda else "cpu")
+    registry.start(device=preferred_device(app.config["GPU_ENABLED"]))
     # A built-in still training when the process exits must stop inside torch's Python layer, not be
     # killed inside its C++ one (that aborts the interpreter). Weakly held: an app may go away first.
     atexit.register(_stop_registry, weakref.ref(registry))
@@ -104,7 +103,7 @@ def _stop_registry(registry_ref: weakref.ref) -> None:
 
 
 def _start_task_manager(app: Flask) -> None:
-    # Deferred import: the runners load torch, scikit-learn and friends, which maintenance commands skip.
+    # Deferred import: the runners load optuna, gymnasium and the rest, which maintenance commands skip.
     from .tasks.catalog import builtin_registry
     from .tasks.manager import TaskManager
 

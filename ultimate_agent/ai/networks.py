@@ -95,6 +95,11 @@ def build_model(spec: dict[str, Any]) -> nn.Module:
     return ARCHITECTURES[spec["architecture"]](**spec["params"])
 
 
+def preferred_device(gpu_enabled: bool) -> str:
+    """Where models run: CUDA when it is present and enabled in the config, else the CPU."""
+    return "cuda" if gpu_enabled and torch.cuda.is_available() else "cpu"
+
+
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

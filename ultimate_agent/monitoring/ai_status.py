@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app
 
 from ..ai.registry import model_registry
-from .status import monitor_sample
+from .status import active_training_sessions, monitor_sample
 
 
 def _training_types() -> list[str]:
@@ -15,11 +15,6 @@ def _training_types() -> list[str]:
     if manager is None:
         return []
     return [name for name in manager.task_types() if manager.registry.get(name).training]
-
-
-def _active_training() -> int:
-    manager = current_app.extensions.get("task_manager")
-    return manager.active_training_count() if manager is not None else 0
 
 
 def ai_capabilities() -> dict[str, Any]:
@@ -32,7 +27,7 @@ def ai_capabilities() -> dict[str, Any]:
         "gpu_available": monitor_sample().snapshot.gpu.available,
         "training_engine_active": current_app.extensions.get("task_manager") is not None,
         "inference_engine_active": bool(loaded),
-        "active_training_sessions": _active_training(),
+        "active_training_sessions": active_training_sessions(),
         "model_types": sorted({m["type"] for m in models if m["type"] != "unknown"}),
         "total_model_size": sum(m.get("parameters") or 0 for m in loaded),
         "available_models": models,
@@ -43,7 +38,7 @@ def ai_capabilities() -> dict[str, Any]:
 def training_status() -> dict[str, Any]:
     """`/api/training`: live counts of what is training."""
     registry = model_registry()
-    training = registry.training_count() + _active_training()
+    training = registry.training_count() + active_training_sessions()
     return {
         "models_training": training,
         "total_models": len(registry.names()),

@@ -124,7 +124,7 @@ def enhanced_stats() -> dict[str, Any]:
             "models_loaded": models_loaded(),
             "gpu_available": monitor_sample().snapshot.gpu.available,
             "training_engine_active": _service("task_manager") is not None,
-            "active_training_sessions": _active_training(),
+            "active_training_sessions": active_training_sessions(),
         },
         "blockchain_status": chain_status,
         "modular_architecture": True,
@@ -133,7 +133,8 @@ def enhanced_stats() -> dict[str, Any]:
     }
 
 
-def _active_training() -> int:
+def active_training_sessions() -> int:
+    """Running tasks that train a model."""
     manager = _service("task_manager")
     return manager.active_training_count() if manager is not None else 0
 

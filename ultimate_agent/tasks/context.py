@@ -103,6 +103,7 @@ class TaskContext:
         on_state: StateSink | None = None,
         device: str = "cpu",
         num_threads: int = 1,
+        start_progress: float = 0.0,
     ) -> None:
         self.task_id = task_id
         self.task_type = task_type
@@ -115,7 +116,7 @@ class TaskContext:
         self.paused_seconds = 0.0
         self._on_progress = on_progress
         self._on_state = on_state
-        self._progress = 0.0
+        self._progress = start_progress
         self._writer_lock = threading.Lock()
         self._pause_lock = threading.Lock()
         self._writer: ThreadPoolExecutor | None = None

@@ -320,11 +320,6 @@ class TaskManager:
         """
         return max(1, (os.cpu_count() or 1) // self.max_concurrent)
 
-    def _device(self) -> str:
-        import torch
-
-        return "cuda" if self.app.config.get("GPU_ENABLED", True) and torch.cuda.is_available() else "cpu"
-
     def _execute(self, task_id: str, entry: _Running) -> None:
         """Run one task on a worker thread, inside an app context, and record how it ended."""
         with self.app.app_context():
@@ -340,7 +335,9 @@ class TaskManager:
                     self._dispatch()
 
     def _run_task(self, task_id: str, entry: _Running) -> None:
-        import torch
+        import torch  # here, not at import: the API imports this module, maintenance commands skip torch
+
+        from ..ai.networks import preferred_device
 
         record = self._record(task_id)
         if record.status not in ("queued", "interrupted"):
@@ -360,10 +357,11 @@ class TaskManager:
             db.session.commit()
         reporter = ProgressReporter(self.app, task_id, status="running", progress=record.progress or 0.0)
         entry.reporter = reporter
+        # A resumed task's progress continues from where it was.
         ctx = TaskContext(task_id, ttype.name, dict(record.config), self.app.instance_path, entry.control,
-                          on_progress=reporter.progress, on_state=reporter.state, device=self._device(),
-                          num_threads=threads)
-        ctx._progress = reporter.percent  # a resumed task continues from where it was
+                          on_progress=reporter.progress, on_state=reporter.state,
+                          device=preferred_device(self.app.config["GPU_ENABLED"]), num_threads=threads,
+                          start_progress=reporter.percent)
         reporter.state("running")
         started = time.monotonic()
         try:
