@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 THREADS ?= 64
 
-.PHONY: install run test lint migrate migration bench clean
+.PHONY: install run test lint migrate migration bench contracts clean
 
 install:
 	python3 -m venv $(VENV)
@@ -14,6 +14,12 @@ install:
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	# The embedded EVM node (anvil), solc and the OpenZeppelin sources, exactly as package-lock.json pins them.
+	npm ci --no-audit --no-fund --loglevel=error
+
+# Rebuild ultimate_agent/chain/contracts/artifacts.json (committed) from the Solidity sources.
+contracts:
+	node scripts/compile_contracts.mjs
 
 run:
 	$(VENV)/bin/gunicorn -k gthread -w 1 --threads $(THREADS) -b $(HOST):$(PORT) \
@@ -35,4 +41,4 @@ bench:
 	$(PY) bench/api.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules *.egg-info .pytest_cache .ruff_cache

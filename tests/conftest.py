@@ -24,6 +24,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # Apps built directly in tests would each train the built-in models in the background; the tests
     # that need models use the ai_app fixture, which passes its own setting.
     monkeypatch.setenv("ULTIMATE_AGENT_AI_MODELS_AUTOLOAD", "false")
+    # Likewise no embedded chain node per app: the chain tests start one (tests/chain/conftest.py).
+    monkeypatch.setenv("ULTIMATE_AGENT_CHAIN_ENABLED", "false")
 
 
 @pytest.fixture
@@ -45,6 +47,8 @@ def app_factory(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
         if "task_manager" in app.extensions:
             app.extensions["task_manager"].shutdown(timeout=10)
         app.extensions["model_registry"].stop()
+        if "chain" in app.extensions:
+            app.extensions["chain"].stop()
         with app.app_context():
             db.engine.dispose()
 

@@ -65,6 +65,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
 
     _create_model_registry(app)
+    if app.config["CHAIN_ENABLED"]:
+        _start_chain(app)
     if app.config["TASKS_AUTOSTART"]:
         _start_task_manager(app)
     if app.config["AI_MODELS_AUTOLOAD"]:
@@ -102,17 +104,44 @@ def _stop_registry(registry_ref: weakref.ref) -> None:
         registry.stop()
 
 
+def _start_chain(app: Flask) -> None:
+    # Deferred import: web3 is heavy, and maintenance commands run without the chain.
+    from .chain.service import ChainService
+
+    service = ChainService(app)
+    app.extensions["chain"] = service
+    service.start()
+    if not app.testing:
+        # The node's state is saved and the node stopped on a graceful exit; after kill -9 it lives on
+        # and the next start re-attaches to it.
+        atexit.register(_stop_chain, weakref.ref(service))
+
+
+def _stop_chain(service_ref: weakref.ref) -> None:
+    service = service_ref()
+    if service is not None:
+        service.stop()
+
+
 def _start_task_manager(app: Flask) -> None:
     # Deferred import: the runners load optuna, gymnasium and the rest, which maintenance commands skip.
     from .tasks.catalog import builtin_registry
     from .tasks.manager import TaskManager
 
-    manager = TaskManager(app, builtin_registry())
+    task_types = builtin_registry()
+    chain = app.extensions.get("chain")
+    if chain is not None:
+        from .tasks.catalog import register_chain_runners
+
+        register_chain_runners(task_types)
+    manager = TaskManager(app, task_types)
     app.extensions["task_manager"] = manager
     registry = app.extensions["model_registry"]
     manager.completion_hooks.append(
         lambda record: registry.register_task_model(record.task_id, record.task_type, record.result,
                                                     (record.config or {}).get("model_name")))
+    if chain is not None:
+        manager.reward_hooks.append(lambda task_id, task_type, _result: chain.request_reward(task_id, task_type))
     manager.start()
     if not app.testing:
         # On a graceful stop running tasks checkpoint and are resumed at the next start.
@@ -186,9 +215,9 @@ def _install_rate_limits(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .api import ai, auth, database, docs, metrics, status, tasks
+    from .api import ai, auth, blockchain, database, docs, metrics, status, tasks
     from .extensions import api
 
-    for blueprint in (status.blp, tasks.blp, ai.blp, auth.blp, database.blp, metrics.blp):
+    for blueprint in (status.blp, tasks.blp, ai.blp, blockchain.blp, auth.blp, database.blp, metrics.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.blp)

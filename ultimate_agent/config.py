@@ -58,6 +58,38 @@ DEFAULTS: dict[str, Any] = {
     # AI models
     "AI_MODELS_AUTOLOAD": True,
     "INFERENCE_CACHE_SIZE": 1024,
+    # Blockchain
+    "CHAIN_ENABLED": True,
+    # The embedded anvil node (npm @foundry-rs/anvil) with state in instance/chain/.
+    "CHAIN_EMBEDDED": True,
+    "ANVIL_PATH": None,
+    "CHAIN_BLOCK_TIME": None,  # None: a block per transaction; seconds: interval mining
+    # Other EVM networks: [{"name", "chain_id", "rpc_url", "contracts": {"task_rewards": 0x.., "PAIN": ..}}]
+    "CHAIN_NETWORKS": [],
+    "CHAIN_PRIMARY_NETWORK": None,  # the wallet's network; default the embedded one, else the first listed
+    "CHAIN_RPC_TIMEOUT": 10.0,
+    "CHAIN_RECEIPT_TIMEOUT": 120.0,
+    "WALLET_PASSWORD": None,  # default: a generated password in instance/chain/wallet_password (0600)
+    "WALLET_SCRYPT_N": 2**18,
+    # ETH paid per successful task, by task type ("default" for the rest); capped by the contract.
+    "REWARD_SCHEDULE": {
+        "default": 0.001,
+        "neural_network_training": 0.005,
+        "cnn_training": 0.008,
+        "transformer_training": 0.01,
+        "reinforcement_learning": 0.006,
+        "federated_learning": 0.008,
+        "hyperparameter_optimization": 0.01,
+    },
+    "REWARD_RETRY_BASE_SECONDS": 2.0,
+    "REWARD_RETRY_MAX_SECONDS": 300.0,
+    # Embedded chain only: the contract's per-claim cap, the pool, and the wallet's starting grant.
+    "REWARD_MAX_PER_CLAIM": 0.1,
+    "REWARD_POOL_ETH": 1000.0,
+    "CHAIN_AGENT_GAS_ETH": 10.0,
+    "CHAIN_TOKEN_GRANT": {"PAIN": 1000, "AI": 250, "USDC": 500, "BTC": 0.05},
+    # A fixed table, not a market feed: total_value_usd is only as current as this configuration.
+    "PRICE_TABLE_USD": {"ETH": 3000.0, "PAIN": 0.05, "AI": 0.4, "USDC": 1.0, "BTC": 90000.0},
 }
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -136,3 +168,45 @@ def validate_config(config: dict[str, Any]) -> None:
             isinstance(levels.get(level), (int, float)) for level in ("warning", "critical")
         ):
             raise ConfigError(f"ALERT_THRESHOLDS.{name} needs numeric 'warning' and 'critical'")
+    _validate_chain(config)
+
+
+def _network_entry_valid(entry: Any) -> bool:
+    return (isinstance(entry, dict) and isinstance(entry.get("name"), str) and bool(entry["name"])
+            and isinstance(entry.get("rpc_url"), str) and entry["rpc_url"].startswith(("http://", "https://"))
+            and isinstance(entry.get("chain_id"), int) and not isinstance(entry["chain_id"], bool))
+
+
+def _validate_chain(config: dict[str, Any]) -> None:
+    if config.get("WALLET_PASSWORD") is not None:
+        config["WALLET_PASSWORD"] = str(config["WALLET_PASSWORD"])
+    for key in ("CHAIN_ENABLED", "CHAIN_EMBEDDED"):
+        _require(config, key, bool)
+    for key in ("CHAIN_RPC_TIMEOUT", "CHAIN_RECEIPT_TIMEOUT", "REWARD_RETRY_BASE_SECONDS",
+                "REWARD_RETRY_MAX_SECONDS", "REWARD_MAX_PER_CLAIM"):
+        _require(config, key, (int, float), lambda v: v > 0, "(> 0)")
+    for key in ("REWARD_POOL_ETH", "CHAIN_AGENT_GAS_ETH"):
+        _require(config, key, (int, float), lambda v: v >= 0, "(>= 0)")
+    _require(config, "WALLET_SCRYPT_N", int, lambda v: v >= 2**10 and v & (v - 1) == 0, "(a power of two)")
+    if config.get("CHAIN_BLOCK_TIME") is not None:
+        _require(config, "CHAIN_BLOCK_TIME", (int, float), lambda v: v > 0, "(> 0)")
+    for key in ("REWARD_SCHEDULE", "CHAIN_TOKEN_GRANT", "PRICE_TABLE_USD"):
+        _require(config, key, dict)
+        for name, value in config[key].items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(f"{key}.{name} must be a non-negative number")
+    if max(config["REWARD_SCHEDULE"].values(), default=0) > config["REWARD_MAX_PER_CLAIM"]:
+        raise ConfigError("A REWARD_SCHEDULE amount is above REWARD_MAX_PER_CLAIM; the contract would refuse it")
+    _require(config, "CHAIN_NETWORKS", list)
+    names = set()
+    for entry in config["CHAIN_NETWORKS"]:
+        if not _network_entry_valid(entry):
+            raise ConfigError("Each CHAIN_NETWORKS entry needs name, an integer chain_id and an http(s) rpc_url")
+        if entry["name"] in names or entry["name"] == "embedded":
+            raise ConfigError(f"CHAIN_NETWORKS name {entry['name']!r} is used twice")
+        names.add(entry["name"])
+        if not isinstance(entry.get("contracts", {}), dict):
+            raise ConfigError(f"CHAIN_NETWORKS {entry['name']}.contracts must be a mapping")
+    primary = config.get("CHAIN_PRIMARY_NETWORK")
+    if primary is not None and primary not in names | ({"embedded"} if config["CHAIN_EMBEDDED"] else set()):
+        raise ConfigError(f"CHAIN_PRIMARY_NETWORK {primary!r} is not a configured network")

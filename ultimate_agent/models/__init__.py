@@ -2,6 +2,7 @@
 
 from .api_key import ApiKey
 from .audit import AuditEntry
+from .chain_transaction import ChainTransaction
 from .earning import Earning
 from .metrics import PerformanceMetric
 from .task import ACTIVE_STATES, FINISHED_STATES, TaskRecord
@@ -13,6 +14,7 @@ __all__ = [
     "AITrainingSession",
     "ApiKey",
     "AuditEntry",
+    "ChainTransaction",
     "Earning",
     "PerformanceMetric",
     "TaskRecord",

@@ -41,12 +41,13 @@ def _count_tasks() -> dict[str, int]:
 
 
 def total_earnings() -> float:
-    """Sum of rewards received in ETH."""
+    """Sum of confirmed rewards in ETH (a claim still pending is not yet earned)."""
     return current_app.extensions["status_cache"].get("total_earnings", _sum_earnings)
 
 
 def _sum_earnings() -> float:
-    total = db.session.scalar(db.select(func.coalesce(func.sum(Earning.amount), 0.0)).where(Earning.currency == "ETH"))
+    total = db.session.scalar(db.select(func.coalesce(func.sum(Earning.amount), 0.0))
+                              .where(Earning.currency == "ETH", Earning.status == "confirmed"))
     return round(float(total or 0.0), 8)
 
 

@@ -1,4 +1,4 @@
-"""The built-in task types (the chain service registers its own when it starts)."""
+"""The built-in task types, and the blockchain ones added when the chain service runs."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ BUILTIN_RUNNERS = (
     "sentiment_analysis",
     "data_processing",
 )
+CHAIN_RUNNERS = ("blockchain_transaction", "smart_contract_execution")
 
 
 def builtin_registry() -> TaskTypeRegistry:
@@ -28,3 +29,9 @@ def builtin_registry() -> TaskTypeRegistry:
         module = importlib.import_module(f"{__package__}.runners.{name}")
         registry.register(module.TASK_TYPE)
     return registry
+
+
+def register_chain_runners(registry: TaskTypeRegistry) -> None:
+    """Add the blockchain task types (only when the agent runs its chain service)."""
+    for name in CHAIN_RUNNERS:
+        registry.register(importlib.import_module(f"{__package__}.runners.{name}").TASK_TYPE)

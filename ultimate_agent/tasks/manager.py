@@ -66,7 +66,8 @@ class TaskManager:
         self._running: dict[str, _Running] = {}
         self._executor: ThreadPoolExecutor | None = None
         self._accepting = False
-        # Called with (task_id, task_type, result) after success; returns (reward, tx hash) or None.
+        # Called with (task_id, task_type, result) after success; returns the reward booked for the task
+        # (paid later, in the background, by the chain service) or None.
         self.reward_hooks: list[Any] = []
         # Called with the record after success, before task_completed is announced; may return a name
         # under which the task's model is now served (the model registry's hook does).
@@ -443,16 +444,15 @@ class TaskManager:
                 db.session.commit()
 
     def _pay_reward(self, record: TaskRecord) -> float:
-        """Ask the reward hooks (the chain service, once present) to pay for a completed task."""
+        """Book the task's reward with the reward hooks (the chain service claims it in the background)."""
         for hook in self.reward_hooks:
             try:
-                paid = hook(record.task_id, record.task_type, record.result)
+                amount = hook(record.task_id, record.task_type, record.result)
             except Exception:
-                log.exception("Reward for task %s could not be paid", record.task_id)
+                log.exception("Reward for task %s could not be booked", record.task_id)
                 continue
-            if paid:
-                amount, tx_hash = paid
-                record.reward, record.blockchain_tx = amount, tx_hash
+            if amount:
+                record.reward = amount
                 db.session.commit()
                 return amount
         return 0.0

@@ -1,0 +1,1 @@
+"""The agent's blockchain side: embedded EVM node, wallet, contracts, transactions and task rewards."""
