@@ -14,6 +14,8 @@ from flask.testing import FlaskClient
 from ultimate_agent import create_app
 from ultimate_agent.extensions import db, socketio
 
+pytest_plugins = ["chain_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -24,7 +26,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # Apps built directly in tests would each train the built-in models in the background; the tests
     # that need models use the ai_app fixture, which passes its own setting.
     monkeypatch.setenv("ULTIMATE_AGENT_AI_MODELS_AUTOLOAD", "false")
-    # Likewise no embedded chain node per app: the chain tests start one (tests/chain/conftest.py).
+    # Likewise no embedded chain node per app: the chain tests use one per session (tests/chain_fixtures.py).
     monkeypatch.setenv("ULTIMATE_AGENT_CHAIN_ENABLED", "false")
 
 

@@ -7,10 +7,9 @@ import shutil
 import subprocess
 
 import pytest
+from chain_fixtures import repo_root
 
 from ultimate_agent.chain.artifacts import ARTIFACTS_FILE, load_artifacts
-
-from .conftest import repo_root
 
 
 def test_committed_artifacts_match_a_fresh_compile_of_the_sources(tmp_path):

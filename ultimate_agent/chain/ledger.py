@@ -53,7 +53,7 @@ def confirm_earning(earning: Earning, receipt: dict[str, Any], tx_hash: str) -> 
     earning.confirmed_at = utcnow()
     earning.last_error = None
     if earning.task_id:
-        record = db.session.get(TaskRecord, earning.task_id)
+        record = db.session.scalar(db.select(TaskRecord).where(TaskRecord.task_id == earning.task_id))
         if record is not None:
             record.blockchain_tx = tx_hash
     apply_receipt(tx_hash, receipt)

@@ -61,6 +61,7 @@ class RewardClaimer:
             pending = db.session.scalars(db.select(Earning.id).where(Earning.status == "pending")).all()
         for earning_id in pending:
             self.enqueue(earning_id)
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="reward-claimer", daemon=True)
         self._thread.start()
 
@@ -157,7 +158,8 @@ class RewardClaimer:
         # The hash is written before the receipt is awaited: a crash now leaves a pending earning with
         # its transaction known, which the next start settles from the receipt instead of re-claiming.
         earning.tx_hash = sent.tx_hash
-        record = db.session.get(TaskRecord, earning.task_id) if earning.task_id else None
+        record = (db.session.scalar(db.select(TaskRecord).where(TaskRecord.task_id == earning.task_id))
+                  if earning.task_id else None)
         if record is not None:
             record.blockchain_tx = sent.tx_hash
         record_sent(sent, self.service.primary.name, "reward_claim", NATIVE_CURRENCY, units, NATIVE_DECIMALS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+from ..errors import InvalidRequest
 from ..extensions import db
 from ..models import TaskRecord
 from .registry import TaskType
@@ -32,5 +33,8 @@ def estimate_duration(task_type: TaskType, config: dict[str, Any]) -> float:
             per_unit.append(duration / past_units)
     if per_unit:
         return round(statistics.median(per_unit) * units, 1)
-    default_units = max(task_type.work_units(task_type.validate({})), 1e-9)
+    try:
+        default_units = max(task_type.work_units(task_type.validate({})), 1e-9)
+    except InvalidRequest:  # a type with required keys has no default config: its estimate is per task
+        default_units = 1.0
     return round(task_type.default_estimate_seconds * units / default_units, 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import current_app
@@ -18,13 +19,27 @@ from ..registry import TaskType
 DEFAULT_AMOUNT = "0.0001"
 
 
+class AmountField(fields.Field):
+    """A positive amount given as a number or a numeric string, kept as exact decimal text."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValidationError("Must be a number.")
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation as exc:
+            raise ValidationError("Must be a number.") from exc
+        if not amount.is_finite() or amount <= 0:
+            raise ValidationError("Must be a positive number.")
+        return str(amount)
+
+
 class Config(Schema):
     """blockchain_transaction configuration: what to send, and to whom."""
 
     currency = fields.String(load_default=NATIVE_CURRENCY, validate=OneOf([NATIVE_CURRENCY, *TOKENS]),
                              metadata={"description": "ETH, PAIN, AI, USDC or BTC"})
-    amount = fields.Decimal(load_default=None, as_string=True, places=None,
-                            metadata={"description": f"In whole units (default {DEFAULT_AMOUNT})"})
+    amount = AmountField(load_default=None, metadata={"description": f"In whole units (default {DEFAULT_AMOUNT})"})
     to = fields.String(load_default=None,
                        metadata={"description": "Recipient address (default: the agent's own wallet)"})
 
@@ -33,10 +48,6 @@ class Config(Schema):
         if value is not None and not Web3.is_address(value):
             raise ValidationError("Not an address.")
 
-    @validates("amount")
-    def _check_amount(self, value: Any, **_: Any) -> None:
-        if value is not None and (not value.is_finite() or value <= 0):
-            raise ValidationError("Must be a positive number.")
 
 
 def run(ctx: TaskContext, config: dict[str, Any]) -> TaskOutcome:

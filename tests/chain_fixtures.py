@@ -1,4 +1,4 @@
-"""Chain fixtures: one real anvil node per test session, contracts deployed on it, and agents using it."""
+"""Chain fixtures (a pytest plugin of the root conftest): one real anvil per session, agents using it."""
 
 from __future__ import annotations
 
@@ -91,4 +91,4 @@ def wallet_of() -> Callable[[Flask], str]:
 
 def repo_root() -> Path:
     """The repository root (where node_modules and scripts live)."""
-    return Path(__file__).resolve().parents[2]
+    return Path(__file__).resolve().parents[1]
