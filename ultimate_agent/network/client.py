@@ -36,6 +36,8 @@ REGISTER_PATHS = (
 HEARTBEAT_PATHS = {"v4": "/api/v4/agents/heartbeat", "v3": "/api/v3/agents/heartbeat",
                    "legacy": "/api/agents/heartbeat"}
 MAX_HEARTBEAT_INTERVAL = 3600.0
+# Reports waiting for a connection; past this the oldest are dropped rather than holding memory forever.
+MAX_OUTBOX = 1000
 SHUTDOWN_HEARTBEAT_TIMEOUT = 5.0
 
 
@@ -79,7 +81,7 @@ class NodeClient:
         self._socket_status = "disconnected"
         self._room_joined = False
         self._sio: socketio.Client | None = None
-        self._outbox: deque[tuple[str, dict[str, Any]]] = deque()
+        self._outbox: deque[tuple[str, dict[str, Any]]] = deque(maxlen=MAX_OUTBOX)
         self._next_http = 0.0
         self._next_socket = 0.0
         self._wake = threading.Event()
@@ -323,7 +325,7 @@ class NodeClient:
             self._socket_status = "connecting"
         try:
             sio.connect(self.node_url, auth={"agent_id": self.agent_id}, wait_timeout=self.timeout)
-        except socketio.exceptions.ConnectionError as exc:
+        except Exception as exc:  # refused, timed out, not a Socket.IO server: all retried alike
             delay = self._socket_backoff.next_delay()
             self._next_socket = time.monotonic() + delay
             with self._lock:
@@ -336,13 +338,14 @@ class NodeClient:
                 log.debug("Socket.IO connection to node %s failed again: %s", self.node_url, exc)
 
     def _on_connect(self, sio: socketio.Client) -> None:
-        self._socket_backoff.reset()
         with self._lock:
             self._socket_status = "connected"
         # Every (re)connect is a new socket on the node: it must join the agent's room again.
         sio.emit("join_agent_room", {"agent_id": self.agent_id})
 
     def _on_joined(self, data: Any = None) -> None:
+        # Reset only once the node took us in: a node that accepts sockets and drops them stays backed off.
+        self._socket_backoff.reset()
         with self._lock:
             first = not self._room_joined
             self._room_joined = True
@@ -351,11 +354,13 @@ class NodeClient:
 
     def _on_disconnect(self, sio: socketio.Client) -> None:
         with self._lock:
+            was_joined = self._room_joined
             self._room_joined = False
             self._socket_status = "disconnected"
         if self._stopping.is_set() or sio is not self._sio:
             return
-        log.info("Socket.IO connection to node %s lost; reconnecting", self.node_url)
+        log.log(logging.INFO if was_joined else logging.DEBUG, "Socket.IO connection to node %s lost; reconnecting",
+                self.node_url)
         self._next_socket = time.monotonic() + self._socket_backoff.next_delay()
         self._wake.set()
 
