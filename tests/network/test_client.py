@@ -63,9 +63,10 @@ def test_heartbeats_follow_the_interval_of_the_last_reply(standin_nodes, connect
     node.wait_for(lambda: len(node.requests_to("/heartbeat")) >= count + 2, timeout=5)
 
     times = [at for at, _ in node.requests_to("/heartbeat")]
-    early = [b - a for a, b in zip(times[:3], times[1:4], strict=True)]
-    assert all(0.25 <= gap <= 0.7 for gap in early), early
-    assert 0.7 <= times[-1] - times[-2] <= 1.3, times[-1] - times[-2]
+    early = sorted(b - a for a, b in zip(times[:3], times[1:4], strict=True))
+    # Never sooner than asked; later only by scheduling delays (the machine may be busy).
+    assert early[0] >= 0.25 and early[1] <= 0.6, early
+    assert 0.75 <= times[-1] - times[-2] <= 1.5, times[-1] - times[-2]
 
     body = node.requests_to("/heartbeat")[-1][1]
     assert body["agent_id"] == app.config["AGENT_ID"] and body["status"] == "online"
@@ -125,7 +126,8 @@ def test_failing_node_gets_exponentially_spaced_jittered_retries(standin_nodes, 
     times = [at for at, _ in node.requests_to(REGISTER["v4"])]
     for failures, (a, b) in enumerate(zip(times, times[1:6], strict=False)):
         ceiling = min(0.8, 0.1 * 2 ** failures)
-        assert ceiling / 2 - 0.02 <= b - a <= ceiling + 0.25, (failures, b - a)
+        # Never before half the ceiling; the upper slack is for a busy machine.
+        assert ceiling / 2 - 0.02 <= b - a <= ceiling + 0.4, (failures, b - a)
 
 
 def test_graceful_stop_sends_a_shutdown_heartbeat(node, connect_agent):
