@@ -74,6 +74,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # After the task manager: its runners import torch, which the monitor's GPU probe looks at.
     if app.config["MONITOR_AUTOSTART"] and not app.testing:
         app.extensions["system_monitor"].start()
+    if app.config["NETWORK_CLIENT_AUTOSTART"] and app.config["NODE_URL"] and not app.testing:
+        _start_network_client(app)
     log.info("Agent %s (version %s) ready; instance folder %s", app.config["AGENT_ID"], __version__,
              app.instance_path)
     return app
@@ -146,6 +148,16 @@ def _start_task_manager(app: Flask) -> None:
     if not app.testing:
         # On a graceful stop running tasks checkpoint and are resumed at the next start.
         atexit.register(manager.shutdown)
+
+
+def _start_network_client(app: Flask) -> None:
+    from .network import start_network_client
+
+    client = start_network_client(app)
+    if client is not None:
+        # Registered after the task manager's, so it runs first: the node hears "shutdown" before
+        # running tasks are interrupted.
+        atexit.register(client.stop)
 
 
 def _configure_logging(app: Flask) -> None:

@@ -17,7 +17,8 @@ def _local_app() -> Flask:
     """The agent app for local maintenance: same instance folder and database, no background work."""
     from . import create_app
 
-    return create_app({"MONITOR_AUTOSTART": False, "TASKS_AUTOSTART": False, "AI_MODELS_AUTOLOAD": False})
+    return create_app({"MONITOR_AUTOSTART": False, "TASKS_AUTOSTART": False, "AI_MODELS_AUTOLOAD": False,
+                       "NETWORK_CLIENT_AUTOSTART": False})
 
 
 def _echo(data: Any, as_json: bool, table: list[tuple[str, ...]] | None = None) -> None:

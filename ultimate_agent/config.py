@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -38,8 +39,16 @@ DEFAULTS: dict[str, Any] = {
     # Host allow-list (DNS-rebinding defence) and CORS
     "ALLOWED_HOSTS": [],
     "CORS_ORIGINS": [],
-    # Network node
+    # Network node (empty NODE_URL: standalone). Intervals and timeouts are in seconds.
     "NODE_URL": DEFAULT_NODE_URL,
+    "NETWORK_CLIENT_AUTOSTART": True,  # only when serving: never while app.testing
+    "NODE_HEARTBEAT_INTERVAL": 30.0,  # until a reply's next_heartbeat says otherwise
+    "NODE_HEARTBEAT_MIN_INTERVAL": 5.0,  # floor under the node's next_heartbeat
+    "NODE_REQUEST_TIMEOUT": 10.0,
+    "NODE_BACKOFF_INITIAL": 2.0,  # first retry delay after a failure; doubles per failure, with jitter
+    "NODE_BACKOFF_MAX": 300.0,
+    "NODE_ASSIGNMENT_MAX_MEMORY_PERCENT": 90.0,  # refuse node assignments above this memory use
+    "TRUSTED_NODE_ADDRESSES": [],  # addresses/networks that may read the API without a token
     # Monitoring
     "MONITOR_AUTOSTART": True,
     "MONITOR_SAMPLE_INTERVAL": 2.0,
@@ -136,6 +145,29 @@ def _require(config: dict[str, Any], key: str, kind: type | tuple[type, ...], ch
         raise ConfigError(f"{key} is invalid: {value!r} {why}".strip())
 
 
+def _validate_network(config: dict[str, Any]) -> None:
+    url = config["NODE_URL"].strip().rstrip("/")
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"NODE_URL must be an http(s) URL or empty, got {url!r}")
+    config["NODE_URL"] = url
+    _require(config, "NETWORK_CLIENT_AUTOSTART", bool)
+    for key in ("NODE_HEARTBEAT_INTERVAL", "NODE_HEARTBEAT_MIN_INTERVAL", "NODE_REQUEST_TIMEOUT",
+                "NODE_BACKOFF_INITIAL", "NODE_BACKOFF_MAX"):
+        _require(config, key, (int, float), lambda v: 0 < v <= 86400, "(0-86400 seconds)")
+    if config["NODE_BACKOFF_MAX"] < config["NODE_BACKOFF_INITIAL"]:
+        raise ConfigError("NODE_BACKOFF_MAX must not be below NODE_BACKOFF_INITIAL")
+    _require(config, "NODE_ASSIGNMENT_MAX_MEMORY_PERCENT", (int, float), lambda v: 0 < v <= 100, "(0-100)")
+    if isinstance(config.get("TRUSTED_NODE_ADDRESSES"), str):
+        config["TRUSTED_NODE_ADDRESSES"] = [
+            part.strip() for part in config["TRUSTED_NODE_ADDRESSES"].split(",") if part.strip()]
+    _require(config, "TRUSTED_NODE_ADDRESSES", list)
+    for entry in config["TRUSTED_NODE_ADDRESSES"]:
+        try:
+            ipaddress.ip_network(str(entry), strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"TRUSTED_NODE_ADDRESSES holds {entry!r}, not an IP address or network") from exc
+
+
 def validate_config(config: dict[str, Any]) -> None:
     """Refuse to start with a configuration that would misbehave later."""
     # Environment values arrive as JSON where they parse; a numeric key must stay a string.
@@ -162,6 +194,7 @@ def validate_config(config: dict[str, Any]) -> None:
             config[key] = [part.strip() for part in config[key].split(",") if part.strip()]
         _require(config, key, list)
     _require(config, "NODE_URL", str)
+    _validate_network(config)
     _require(config, "ALERT_THRESHOLDS", dict)
     for name, levels in config["ALERT_THRESHOLDS"].items():
         if not isinstance(levels, dict) or not all(

@@ -75,6 +75,7 @@ def network_state() -> dict[str, Any]:
         "agent_id": current_app.config["AGENT_ID"],
         "node_id": None,
         "connection_quality": "unknown" if node_url else "none",
+        "last_heartbeat": None,
     }
 
 

@@ -110,7 +110,17 @@ class NetworkSchema(Schema):
     network_status = fields.String(metadata={"description": "connected, connecting, disconnected or standalone"})
     agent_id = fields.String()
     node_id = fields.String(allow_none=True)
-    connection_quality = fields.String()
+    connection_quality = fields.String(metadata={
+        "description": "excellent, good, fair or poor from the median round trip and failure rate of the "
+                       "last 20 exchanges; unknown before any, none when standalone"})
+    last_heartbeat = fields.String(allow_none=True, metadata={"description": "Last heartbeat the node accepted"})
+    node_version = fields.String(allow_none=True)
+    api_version = fields.String(allow_none=True, metadata={"description": "Node API in use: v4, v3 or legacy"})
+    round_trip_ms = fields.Float(allow_none=True, metadata={"description": "Median round trip to the node"})
+    failure_rate = fields.Float(allow_none=True)
+    heartbeat_interval = fields.Float(allow_none=True)
+    assignments_connected = fields.Boolean(metadata={"description": "In the node's Socket.IO agent room"})
+    last_error = fields.String(allow_none=True)
 
 
 class AlertSchema(Schema):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,7 +32,7 @@ class Principal:
     subject: str  # "key:<id>" or "env-admin"
     name: str
     permissions: tuple[str, ...]
-    via: str  # "api_key" or "jwt"
+    via: str  # "api_key", "jwt" or "trusted_address"
 
     def can(self, permission: str) -> bool:
         """Whether this caller holds `permission` (admin implies write implies read)."""
@@ -98,9 +99,24 @@ def current_principal() -> Principal | None:
     cached = g.get("_principal", _UNSET)
     if cached is _UNSET:
         token = bearer_token()
-        cached = authenticate(token) if token else None
+        cached = authenticate(token) if token else trusted_node_principal()
         g._principal = cached
     return cached
+
+
+def trusted_node_principal() -> Principal | None:
+    """A caller without a token from a TRUSTED_NODE_ADDRESSES address: the network node, which may only read."""
+    trusted = current_app.config.get("TRUSTED_NODE_ADDRESSES")
+    if not trusted or not request.remote_addr:
+        return None
+    try:
+        address = ipaddress.ip_address(request.remote_addr)
+    except ValueError:
+        return None
+    # remote_addr is the TCP peer: behind a proxy that is the proxy, so list the node only without one.
+    if not any(address in ipaddress.ip_network(entry, strict=False) for entry in trusted):
+        return None
+    return Principal(subject=f"node:{address}", name="network node", permissions=("read",), via="trusted_address")
 
 
 def rate_limit_identity() -> str:
@@ -113,6 +129,8 @@ def rate_limit_identity() -> str:
 
 def mint_token(principal: Principal, requested: list[str] | None, client_id: str | None) -> dict[str, Any]:
     """Mint a JWT carrying at most the caller's own permissions."""
+    if principal.via == "trusted_address":
+        raise Forbidden("A trusted node address holds no credential to mint a token from")
     wanted = normalise_permissions(requested) if requested else list(principal.permissions)
     excess = [p for p in wanted if not principal.can(p)]
     if excess:

@@ -72,6 +72,9 @@ class TaskManager:
         # Called with the record after success, before task_completed is announced; may return a name
         # under which the task's model is now served (the model registry's hook does).
         self.completion_hooks: list[Any] = []
+        # Called with the record once a task has ended (completed, failed or cancelled; not interrupted,
+        # which resumes at the next start). The network client reports node tasks back through this.
+        self.end_hooks: list[Any] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -188,6 +191,7 @@ class TaskManager:
     def _end_pending(self, record: TaskRecord, status: str) -> None:
         record.status, record.end_time = status, utcnow()
         db.session.commit()
+        self._run_end_hooks(record)
         emit_event(self.app, "task_progress", {"task_id": record.task_id, "progress": record.progress,
                                                "status": status, "details": record.details},
                    rooms=(AGENT_ROOM, task_room(record.task_id)))
@@ -420,6 +424,14 @@ class TaskManager:
             "duration": record.duration,
             "reward": reward,
         }, rooms=(AGENT_ROOM, task_room(record.task_id)))
+        self._run_end_hooks(record)
+
+    def _run_end_hooks(self, record: TaskRecord) -> None:
+        for hook in self.end_hooks:
+            try:
+                hook(record)
+            except Exception:
+                log.exception("End hook failed for task %s", record.task_id)
 
     @staticmethod
     def _close_training(training: AITrainingSession, status: str, outcome: TaskOutcome | None) -> None:
