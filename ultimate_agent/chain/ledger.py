@@ -20,14 +20,15 @@ def from_units(units: int, decimals: int) -> float:
 
 def record_sent(sent: SentTransaction, network: str, kind: str, currency: str, units: int, decimals: int,
                 task_id: str | None = None, contract_type: str | None = None,
-                method: str | None = None) -> ChainTransaction:
-    """Write the row for a transaction the node just accepted (status pending) and commit."""
+                method: str | None = None, commit: bool = True) -> ChainTransaction:
+    """Write the row for a transaction the node just accepted (status pending); commits unless told not to."""
     row = ChainTransaction(tx_hash=sent.tx_hash, network=network, kind=kind, contract_type=contract_type,
                            method=method, currency=currency, amount=from_units(units, decimals),
                            amount_units=str(units), task_id=task_id, from_address=sent.sender,
                            to_address=sent.to, nonce=sent.nonce, status="pending")
     db.session.add(row)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return row
 
 
@@ -44,8 +45,8 @@ def apply_receipt(tx_hash: str, receipt: dict[str, Any], error: str | None = Non
     return row
 
 
-def confirm_earning(earning: Earning, receipt: dict[str, Any], tx_hash: str) -> None:
-    """Mark a reward paid: the earning, the task record and the claim's transaction row; commits."""
+def confirm_earning(earning: Earning, receipt: dict[str, Any], tx_hash: str, commit: bool = True) -> None:
+    """Mark a reward paid: the earning, the task record and the claim's transaction row."""
     earning.status = "confirmed"
     earning.tx_hash = tx_hash
     earning.block_number = int(receipt["blockNumber"])
@@ -57,7 +58,8 @@ def confirm_earning(earning: Earning, receipt: dict[str, Any], tx_hash: str) -> 
         if record is not None:
             record.blockchain_tx = tx_hash
     apply_receipt(tx_hash, receipt)
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def pending_count() -> int:

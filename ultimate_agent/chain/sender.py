@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from .reverts import revert_reason
 
 log = logging.getLogger(__name__)
 GAS_MARGIN = 1.25
+FEE_MAX_AGE = 1.0
 _NONCE_MESSAGES = ("nonce too low", "nonce too high", "already known", "replacement transaction underpriced",
                    "invalid nonce")
 
@@ -40,6 +42,8 @@ class TransactionSender:
         self._abis = abis or []
         self._lock = threading.Lock()
         self._next_nonce: int | None = None
+        self._fee_lock = threading.Lock()
+        self._fee_cache: tuple[float, int, int] | None = None
         # Nonce conflicts the node reported; with one sequence per wallet this stays at zero.
         self.nonce_errors = 0
 
@@ -49,8 +53,7 @@ class TransactionSender:
         try:
             if "gas" not in tx:
                 tx["gas"] = int(self.w3.eth.estimate_gas(tx) * GAS_MARGIN)
-            base_fee = self.w3.eth.get_block("latest").get("baseFeePerGas") or self.w3.eth.gas_price
-            priority = self.w3.eth.max_priority_fee
+            base_fee, priority = self._fees()
         except (ContractLogicError, ContractCustomError) as exc:
             raise TransactionReverted(revert_reason(exc, self._abis)) from exc
         except Web3RPCError as exc:
@@ -100,6 +103,14 @@ class TransactionSender:
             return dict(self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout, poll_latency=0.05))
         except Exception as exc:
             raise ChainUnavailable(f"No receipt for {tx_hash} within {timeout:.0f} s: {exc}") from exc
+
+    def _fees(self) -> tuple[int, int]:
+        """(base fee, priority fee), read at most once a second: fees move per block, not per send."""
+        with self._fee_lock:
+            if self._fee_cache is None or time.monotonic() - self._fee_cache[0] > FEE_MAX_AGE:
+                base_fee = self.w3.eth.get_block("latest").get("baseFeePerGas") or self.w3.eth.gas_price
+                self._fee_cache = (time.monotonic(), base_fee, self.w3.eth.max_priority_fee)
+            return self._fee_cache[1], self._fee_cache[2]
 
     def _pending_nonce(self) -> int:
         try:

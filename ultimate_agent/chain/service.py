@@ -19,6 +19,7 @@ from .errors import ChainUnavailable, TransactionReverted
 from .ledger import apply_receipt, from_units, pending_count
 from .networks import EMBEDDED_NETWORK, Network, configured_networks
 from .node import EmbeddedNode
+from .reverts import revert_reason
 from .rewards import RewardClaimer
 from .sender import TransactionSender
 from .wallet import Wallet, load_or_create_wallet
@@ -122,16 +123,15 @@ class ChainService:
         """Wait for a transaction's receipt, save the chain state, then record it; a revert raises 409."""
         receipt = self.sender.wait(tx_hash, float(self.config["CHAIN_RECEIPT_TIMEOUT"]))
         self.persist_state()
-        reason = None if receipt["status"] == 1 else self._replay_reason(tx_hash, receipt)
+        reason = None if receipt["status"] == 1 else self.revert_reason_of(tx_hash, receipt)
         apply_receipt(tx_hash, receipt, error=reason)
         db.session.commit()
         if reason is not None:
             raise TransactionReverted(reason, details={"transaction_hash": tx_hash})
         return receipt
 
-    def _replay_reason(self, tx_hash: str, receipt: dict[str, Any]) -> str:
-        from .reverts import revert_reason
-
+    def revert_reason_of(self, tx_hash: str, receipt: dict[str, Any]) -> str:
+        """Why a mined transaction reverted: replay it as a call on the state before its block."""
         w3 = self.primary.web3
         tx = w3.eth.get_transaction(tx_hash)
         call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"]}
@@ -139,7 +139,7 @@ class ChainService:
             w3.eth.call(call, receipt["blockNumber"] - 1)
         except Exception as exc:
             return revert_reason(exc, self.abis)
-        return "reverted"
+        return "reverted (the reason could not be replayed)"
 
     def request_reward(self, task_id: str, task_type: str) -> float | None:
         """Task-manager hook: book the task's reward as pending and queue its claim; never waits on the chain."""
