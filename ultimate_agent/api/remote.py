@@ -12,7 +12,7 @@ from ..remote.service import remote_service
 from ..schemas.remote import (
     AuditListSchema,
     AuditQuerySchema,
-    CapabilitiesSchema,
+    RemoteCapabilitiesSchema,
     RemoteCommandSchema,
     RemoteReplySchema,
 )
@@ -35,7 +35,7 @@ def remote_command(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @api_route(blp, "/v4/remote/capabilities")
-@blp.response(200, CapabilitiesSchema)
+@blp.response(200, RemoteCapabilitiesSchema)
 @requires("admin")
 def remote_capabilities() -> dict[str, Any]:
     """Every remote command with its parameter schema."""

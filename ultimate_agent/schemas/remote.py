@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from ..remote.service import RemoteCommandSchema
 from .common import QuerySchema
 
-__all__ = ["AuditListSchema", "AuditQuerySchema", "CapabilitiesSchema", "RemoteCommandSchema",
+__all__ = ["AuditListSchema", "AuditQuerySchema", "RemoteCapabilitiesSchema", "RemoteCommandSchema",
            "RemoteReplySchema"]
 
 
@@ -23,7 +23,7 @@ class RemoteReplySchema(Schema):
     replayed = fields.Boolean(metadata={"description": "True when this is the stored reply of an earlier run"})
 
 
-class CapabilitiesSchema(Schema):
+class RemoteCapabilitiesSchema(Schema):
     """GET /api/v4/remote/capabilities."""
 
     commands = fields.List(fields.String())
