@@ -66,7 +66,7 @@ def test_reload_config_refuses_an_invalid_file_and_changes_nothing(app, remote):
 def test_deploy_configuration_keeps_a_backup_and_replaces_the_file(app, app_factory, remote):
     config_file(app).write_text(json.dumps({"AGENT_NAME": "old"}))
     body = remote("deploy_configuration", config={"AGENT_NAME": "new", "RATE_LIMIT_REMOTE": "20 per hour",
-                                                  "HOST": "0.0.0.0"})
+                                                  "HOST": "127.0.0.2"})
     assert body["success"] is True, body
     result = body["result"]
     assert json.loads(Path(result["backup"]).read_text()) == {"AGENT_NAME": "old"}
@@ -74,7 +74,7 @@ def test_deploy_configuration_keeps_a_backup_and_replaces_the_file(app, app_fact
     assert sorted(result["applied"]) == ["AGENT_NAME", "RATE_LIMIT_REMOTE"]
     assert result["requires_restart"] == ["HOST"]
     assert app.config["RATE_LIMIT_REMOTE"] == "20 per hour"
-    assert app_factory(INSTANCE_PATH=app.instance_path).config["HOST"] == "0.0.0.0"
+    assert app_factory(INSTANCE_PATH=app.instance_path).config["HOST"] == "127.0.0.2"
 
 
 def test_deploy_configuration_refuses_a_bad_document_and_keeps_the_old_file(app, remote):
