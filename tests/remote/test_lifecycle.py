@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
+import requests
 
 # A standalone agent driven over stdin: each line is a remote command body, each reply one JSON line.
 AGENT_SCRIPT = """
@@ -178,3 +182,66 @@ def test_update_agent_reports_a_checkout_that_cannot_fast_forward(app_factory, c
     body = run(app.test_client(), headers, "update_agent", restart=False).get_json()
     assert body["success"] is False and body["error"] == "git pull --ff-only failed"
     assert git(clone, "rev-parse", "HEAD") == local_head
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_restart_under_gunicorn_reloads_the_worker_and_keeps_the_master(tmp_path):
+    instance, port = tmp_path / "served", free_port()
+    env = {**os.environ, "ULTIMATE_AGENT_INSTANCE_PATH": str(instance), "ULTIMATE_AGENT_MONITOR_AUTOSTART": "false"}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "1", "--threads", "4",
+                               "-b", f"127.0.0.1:{port}", "--graceful-timeout", "20", "wsgi:app"],
+                              cwd=Path(__file__).resolve().parents[2], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api/v4/remote/command"
+    try:
+        deadline = time.monotonic() + 60
+        while not (instance / "admin_api_key").exists() or not _answers(url):
+            assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not come up"
+            time.sleep(0.1)
+        headers = {"Authorization": f"Bearer {(instance / 'admin_api_key').read_text().strip()}"}
+
+        def command(command_type, **parameters):
+            return requests.post(url, headers=headers, timeout=30,
+                                 json={"command_type": command_type, "parameters": parameters}).json()
+
+        worker_pid = command("get_status")["result"]["pid"]
+        reply = command("restart_agent", delay=0)
+        assert reply["result"]["mode"] == "gunicorn"
+        deadline = time.monotonic() + 60
+        while True:
+            assert time.monotonic() < deadline, "no fresh worker answered"
+            try:
+                new_pid = command("get_status")["result"]["pid"]
+            except (requests.RequestException, KeyError, ValueError):
+                new_pid = worker_pid
+            if new_pid != worker_pid:
+                break
+            time.sleep(0.2)
+        assert server.poll() is None, "the master keeps running"
+        deadline = time.monotonic() + 30
+        while psutil_alive(worker_pid):  # the old worker stops gracefully once the master tells it to
+            assert time.monotonic() < deadline, "the old worker kept running"
+            time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        requests.get(url.replace("/remote/command", "/health"), timeout=2)
+        return True
+    except requests.RequestException:
+        return False
+
+
+def psutil_alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
