@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..errors import APIError, Conflict, Forbidden, InvalidRequest, ServiceUnavailable, _first_validation_error
+from ..extensions import db
 from ..security.auth import Principal
 from . import audit
 from .registry import CommandRegistry, build_registry
@@ -125,6 +126,7 @@ class RemoteService:
                      "details": exc.details}
         except Exception as exc:
             log.exception("Remote command %s (%s) failed", name, command_id)
+            db.session.rollback()  # the audit row below must not inherit a half-done transaction
             reply = {"success": False, "command_id": command_id, "error": f"{type(exc).__name__}: {exc}",
                      "error_code": "COMMAND_FAILED", "details": {}}
         reply = audit.json_safe(reply)
