@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask("ultimate_agent", instance_path=instance_path, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     load_config(app, config)
+    app.extensions["config_overrides"] = dict(config or {})  # reload_config layers them on top again
     _configure_logging(app)
     _load_secrets(app)
     _configure_api_docs(app)
@@ -71,6 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         _start_task_manager(app)
     if app.config["AI_MODELS_AUTOLOAD"]:
         _start_model_loading(app)
+    _start_remote_management(app)
     # After the task manager: its runners import torch, which the monitor's GPU probe looks at.
     if app.config["MONITOR_AUTOSTART"] and not app.testing:
         app.extensions["system_monitor"].start()
@@ -160,13 +162,31 @@ def _start_network_client(app: Flask) -> None:
         atexit.register(client.stop)
 
 
+def _start_remote_management(app: Flask) -> None:
+    from .remote.lifecycle import Lifecycle
+    from .remote.limits import apply_cpu_limit, apply_memory_limit
+    from .remote.service import RemoteService
+
+    app.extensions["remote_service"] = RemoteService(app)
+    app.extensions["remote_lifecycle"] = Lifecycle(app)
+    # Limits set remotely are persisted to config.json; a restarted agent keeps them.
+    if app.config["CPU_LIMIT_PERCENT"] < 100:
+        apply_cpu_limit(app, app.config["CPU_LIMIT_PERCENT"])
+    if app.config["MEMORY_LIMIT_MB"]:
+        apply_memory_limit(app, app.config["MEMORY_LIMIT_MB"])
+
+
 def _configure_logging(app: Flask) -> None:
+    from .remote.logs import LOG_FORMAT, install_log_file
+
     logger = logging.getLogger("ultimate_agent")
     logger.setLevel(app.config["LOG_LEVEL"])
-    if not logging.getLogger().handlers and not logger.handlers:
+    if not logging.getLogger().handlers and not any(
+            not getattr(handler, "agent_log_file", False) for handler in logger.handlers):
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
         logger.addHandler(handler)
+    install_log_file(app, logger)
 
 
 def _load_secrets(app: Flask) -> None:
@@ -227,9 +247,10 @@ def _install_rate_limits(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .api import ai, auth, blockchain, database, docs, metrics, status, tasks
+    from .api import ai, auth, blockchain, database, docs, metrics, remote, status, tasks
     from .extensions import api
 
-    for blueprint in (status.blp, tasks.blp, ai.blp, blockchain.blp, auth.blp, database.blp, metrics.blp):
+    for blueprint in (status.blp, tasks.blp, ai.blp, blockchain.blp, auth.blp, database.blp, metrics.blp,
+                      remote.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.blp)

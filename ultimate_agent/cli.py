@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -116,6 +117,45 @@ def db_upgrade() -> None:
     with app.app_context():
         upgrade(directory=MIGRATIONS_DIR)
     click.echo(f"Database at {app.config['SQLALCHEMY_DATABASE_URI']} is up to date.")
+
+
+def _instance_folder() -> Path:
+    """The instance folder create_app would use, found without starting the agent."""
+    from .config import resolve_instance_path
+
+    return Path(resolve_instance_path(None) or Flask("ultimate_agent").instance_path)
+
+
+@main.group()
+def backup() -> None:
+    """Back up and restore the local instance."""
+
+
+@backup.command("create")
+def backup_create() -> None:
+    """Write a backup archive under instance/backups/ (as the backup_data remote command does)."""
+    from .remote.backup import create_backup
+
+    app = _local_app()
+    with app.app_context():
+        result = create_backup(app)
+    click.echo(f"Backup {result['archive']} ({result['size_bytes']} bytes, sha256 {result['sha256']})")
+
+
+@backup.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the instance's existing database and data.")
+def backup_restore(archive: Path, force: bool) -> None:
+    """Restore a backup archive into the instance folder (stop the agent first)."""
+    from .remote.backup import RestoreError, restore_backup
+
+    try:
+        result = restore_backup(archive, _instance_folder(), force=force)
+    except RestoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    manifest = result["manifest"]
+    click.echo(f"Restored {', '.join(result['restored'])} of agent {manifest.get('agent_id')} "
+               f"(backup of {manifest.get('created_at')}) into {result['instance_path']}.")
 
 
 if __name__ == "__main__":

@@ -99,6 +99,18 @@ DEFAULTS: dict[str, Any] = {
     "CHAIN_TOKEN_GRANT": {"PAIN": 1000, "AI": 250, "USDC": 500, "BTC": 0.05},
     # A fixed table, not a market feed: total_value_usd is only as current as this configuration.
     "PRICE_TABLE_USD": {"ETH": 3000.0, "PAIN": 0.05, "AI": 0.4, "USDC": 1.0, "BTC": 90000.0},
+    # Remote management
+    "LOG_FILE": "logs/agent.log",  # relative to the instance folder; empty disables the file
+    "LOG_MAX_BYTES": 10 * 1024 * 1024,
+    "LOG_BACKUP_COUNT": 5,
+    "CPU_LIMIT_PERCENT": 100,
+    "MEMORY_LIMIT_MB": 0,  # 0: no limit
+    "MEMORY_GUARD_INTERVAL": 2.0,
+    "OPTIMIZE_TRIAL_SECONDS": 1.0,
+    "SHUTDOWN_TIMEOUT": 30.0,
+    "ALLOW_SELF_UPDATE": False,
+    "AGENT_INSTALL_DIR": None,  # the git checkout update_agent pulls; default: the one holding the package
+    "UPDATE_TIMEOUT_SECONDS": 600.0,
 }
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -195,6 +207,7 @@ def validate_config(config: dict[str, Any]) -> None:
         _require(config, key, list)
     _require(config, "NODE_URL", str)
     _validate_network(config)
+    _validate_remote_management(config)
     _require(config, "ALERT_THRESHOLDS", dict)
     for name, levels in config["ALERT_THRESHOLDS"].items():
         if not isinstance(levels, dict) or not all(
@@ -243,3 +256,24 @@ def _validate_chain(config: dict[str, Any]) -> None:
     primary = config.get("CHAIN_PRIMARY_NETWORK")
     if primary is not None and primary not in names | ({"embedded"} if config["CHAIN_EMBEDDED"] else set()):
         raise ConfigError(f"CHAIN_PRIMARY_NETWORK {primary!r} is not a configured network")
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _validate_remote_management(config: dict[str, Any]) -> None:
+    if isinstance(config.get("LOG_LEVEL"), str):
+        config["LOG_LEVEL"] = config["LOG_LEVEL"].upper()
+    _require(config, "LOG_LEVEL", str, lambda v: v in LOG_LEVELS, f"(one of {', '.join(LOG_LEVELS)})")
+    if config.get("LOG_FILE") is not None:
+        _require(config, "LOG_FILE", str)
+    _require(config, "LOG_MAX_BYTES", int, lambda v: v >= 1024, "(>= 1024)")
+    _require(config, "LOG_BACKUP_COUNT", int, lambda v: 1 <= v <= 100, "(1-100)")
+    _require(config, "CPU_LIMIT_PERCENT", int, lambda v: 1 <= v <= 100, "(1-100)")
+    _require(config, "MEMORY_LIMIT_MB", int, lambda v: v >= 0, "(>= 0, 0 for none)")
+    for key in ("MEMORY_GUARD_INTERVAL", "OPTIMIZE_TRIAL_SECONDS", "SHUTDOWN_TIMEOUT", "UPDATE_TIMEOUT_SECONDS"):
+        _require(config, key, (int, float), lambda v: v > 0, "(> 0)")
+    for key in ("ALLOW_SELF_UPDATE", "GPU_ENABLED"):
+        _require(config, key, bool)
+    if config.get("AGENT_INSTALL_DIR") is not None:
+        _require(config, "AGENT_INSTALL_DIR", str)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 # GET endpoints only an admin may read; every other GET endpoint is open to a `read` credential.
-ADMIN_ONLY_GETS = {"/api/auth/keys", "/api/v4/auth/keys"}
+ADMIN_ONLY_GETS = {"/api/auth/keys", "/api/v4/auth/keys", "/api/v4/remote/capabilities", "/api/v4/remote/audit"}
 PUBLIC_GETS = {"/api/health", "/api/v4/health"}
 
 

@@ -10,6 +10,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 from ..extensions import socketio
 from ..monitoring import status
 from ..security.auth import authenticate, bearer_token
+from . import remote as _remote  # noqa: F401  (registers the remote_command handler)
 from .bus import AGENT_ROOM, task_room
 
 

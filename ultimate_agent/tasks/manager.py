@@ -10,6 +10,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -27,6 +28,8 @@ from .registry import TaskType, TaskTypeRegistry
 
 log = logging.getLogger(__name__)
 CANCEL_WAIT_SECONDS = 2.0
+# Pool size: threads start only as tasks need them, so concurrency can be raised live up to this.
+MAX_WORKER_THREADS = 64
 
 
 def new_task_id() -> str:
@@ -66,6 +69,12 @@ class TaskManager:
         self._running: dict[str, _Running] = {}
         self._executor: ThreadPoolExecutor | None = None
         self._accepting = False
+        # Remote management narrows these: cores the tasks may use (a CPU limit) and a calibrated
+        # torch thread count (else the cores split over the worker slots).
+        self.cpu_cores = os.cpu_count() or 1
+        self.torch_threads: int | None = None
+        # Each returns why new tasks must wait (a memory limit), or None.
+        self.admission_checks: list[Callable[[], str | None]] = []
         # Called with (task_id, task_type, result) after success; returns the reward booked for the task
         # (paid later, in the background, by the chain service) or None.
         self.reward_hooks: list[Any] = []
@@ -83,7 +92,7 @@ class TaskManager:
         with self._lock:
             if self._executor is not None:
                 return
-            self._executor = ThreadPoolExecutor(self.max_concurrent, thread_name_prefix="task-worker")
+            self._executor = ThreadPoolExecutor(MAX_WORKER_THREADS, thread_name_prefix="task-worker")
             self._accepting = True
         with self.app.app_context():
             self._recover()
@@ -163,6 +172,10 @@ class TaskManager:
         validated = ttype.validate(config)
         if not self._accepting:
             raise ServiceUnavailable("The agent is not accepting tasks", {"reason": "shutting down or stopped"})
+        for check in self.admission_checks:
+            reason = check()
+            if reason:
+                raise ServiceUnavailable("The agent is not accepting tasks", {"reason": reason})
         record = TaskRecord(
             id=f"rec-{uuid.uuid4().hex[:12]}", task_id=new_task_id(), task_type=ttype.name, status="queued",
             priority=priority, config=validated, ai_workload=ttype.ai_workload,
@@ -298,6 +311,17 @@ class TaskManager:
                 "scheduler_running": self._executor is not None and self._accepting,
             }
 
+    def set_concurrency(self, max_concurrent: int) -> None:
+        """Change how many tasks run at once: extra running ones finish, freed slots fill at once."""
+        with self._lock:
+            self.max_concurrent = max(1, min(int(max_concurrent), MAX_WORKER_THREADS))
+            self._dispatch()
+
+    def running_task_ids(self) -> list[str]:
+        """Tasks on a worker thread now (paused ones included)."""
+        with self._lock:
+            return list(self._running)
+
     def active_training_count(self) -> int:
         """Running tasks that train a model."""
         with self._lock:
@@ -323,7 +347,9 @@ class TaskManager:
         OpenMP pool, and pools that together hold more threads than there are cores slow every task
         down (measured here: an MLP run took 3x as long once a second worker thread had used 2 threads).
         """
-        return max(1, (os.cpu_count() or 1) // self.max_concurrent)
+        if self.torch_threads is not None:
+            return self.torch_threads
+        return max(1, self.cpu_cores // self.max_concurrent)
 
     def _execute(self, task_id: str, entry: _Running) -> None:
         """Run one task on a worker thread, inside an app context, and record how it ended."""
