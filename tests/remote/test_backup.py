@@ -122,3 +122,30 @@ def test_backup_asks_the_chain_service_to_persist_its_state_first(app, remote):
         del app.extensions["chain"]
     with tarfile.open(archive) as tar:
         assert json.loads(tar.extractfile("chain/node_state.json").read()) == {"block": 7}
+
+
+def test_a_backup_of_an_embedded_chain_restores_the_wallet_and_its_on_chain_history(app_factory, tmp_path):
+    original = app_factory(INSTANCE_PATH=str(tmp_path / "original"), CHAIN_ENABLED=True, WALLET_SCRYPT_N=1024)
+    chain = original.extensions["chain"]
+    headers = {"Authorization": f"Bearer {(tmp_path / 'original' / 'admin_api_key').read_text().strip()}"}
+    client = original.test_client()
+    paid = client.post("/api/blockchain/smart-contract/execute", headers=headers, json={
+        "contract_type": "task_rewards", "method": "claimReward", "params": {"task_id": "before-backup", "amount": 0.01}})
+    assert paid.status_code == 200
+    balances = client.get("/api/blockchain/balance", headers=headers).get_json()["balances"]
+    reply = client.post("/api/v4/remote/command", headers=headers, json={"command_type": "backup_data"}).get_json()
+    archive = reply["result"]["archive"]
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+    assert {"chain/keystore.json", "chain/state.hex", "chain/contracts.json"} <= names
+    assert "chain/node.json" not in names  # it names this process's node, not the instance's
+    chain.stop()
+
+    fresh = tmp_path / "restored"
+    assert restore_cli(fresh, archive).exit_code == 0
+    restored = app_factory(INSTANCE_PATH=str(fresh), CHAIN_ENABLED=True)
+    restored_chain = restored.extensions["chain"]
+    assert restored_chain.wallet.address == chain.wallet.address
+    w3 = restored_chain.primary.web3
+    assert w3.eth.get_transaction_receipt(paid.get_json()["transaction_hash"])["status"] == 1
+    assert restored.test_client().get("/api/blockchain/balance", headers=headers).get_json()["balances"] == balances

@@ -67,6 +67,15 @@ def _snapshot_database(app: Flask, target: Path) -> bool:
     return True
 
 
+# Files that describe this running process, not the instance: a restored node.json would point a new
+# agent at whatever process now has that pid and port.
+RUNTIME_FILES = {"chain/node.json", "chain/anvil.log", "chain/state.tmp"}
+
+
+def _skip_runtime_files(member: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    return None if member.name in RUNTIME_FILES else member
+
+
 def create_backup(app: Flask) -> dict[str, Any]:
     """Write instance/backups/backup-<time>.tar.gz; returns its path, size, sha256 and contents."""
     chain = app.extensions.get("chain")
@@ -94,7 +103,7 @@ def create_backup(app: Flask) -> dict[str, Any]:
                     included.append(item)
             for item in INSTANCE_DIRS:
                 if (instance / item).is_dir():
-                    tar.add(instance / item, arcname=item)
+                    tar.add(instance / item, arcname=item, filter=_skip_runtime_files)
                     included.append(f"{item}/")
             manifest = {"format": 1, "agent_id": app.config["AGENT_ID"], "agent_version": __version__,
                         "created_at": isoformat(created), "contents": included,

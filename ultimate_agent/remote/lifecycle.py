@@ -110,8 +110,8 @@ class Lifecycle:
             if service is not None:
                 service.stop()
         chain = app.extensions.get("chain")
-        if chain is not None and hasattr(chain, "persist_state"):
-            chain.persist_state()
+        if chain is not None:
+            chain.stop()  # claims pause (they resume at the next start); node state saved, node stopped
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
