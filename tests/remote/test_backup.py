@@ -129,8 +129,9 @@ def test_a_backup_of_an_embedded_chain_restores_the_wallet_and_its_on_chain_hist
     chain = original.extensions["chain"]
     headers = {"Authorization": f"Bearer {(tmp_path / 'original' / 'admin_api_key').read_text().strip()}"}
     client = original.test_client()
-    paid = client.post("/api/blockchain/smart-contract/execute", headers=headers, json={
-        "contract_type": "task_rewards", "method": "claimReward", "params": {"task_id": "before-backup", "amount": 0.01}})
+    claim = {"contract_type": "task_rewards", "method": "claimReward",
+             "params": {"task_id": "before-backup", "amount": 0.01}}
+    paid = client.post("/api/blockchain/smart-contract/execute", headers=headers, json=claim)
     assert paid.status_code == 200
     balances = client.get("/api/blockchain/balance", headers=headers).get_json()["balances"]
     reply = client.post("/api/v4/remote/command", headers=headers, json={"command_type": "backup_data"}).get_json()
