@@ -244,3 +244,13 @@ def test_manual_claims_confirm_as_earnings(chain_app, chain_client, admin):
     execute(chain_client, admin, "task_rewards", "claimReward", {"task_id": "task-earn", "amount": 0.03})
     [earning] = wait_for_earnings(chain_app, 1)
     assert earning.task_id == "task-earn" and earning.amount == 0.03 and earning.tx_hash
+
+
+def test_enhanced_stats_carry_the_chain_summary(chain_client, admin, chain_app):
+    with chain_app.app_context():
+        chain_app.extensions["chain"].request_reward("task-summary", "default")
+    wait_for_earnings(chain_app, 1)
+    status = chain_client.get("/api/v3/stats/enhanced", headers=admin).get_json()["blockchain_status"]
+    assert status == {"wallet_initialized": True, "smart_contracts_enabled": True, "connected_networks": 1,
+                      "transaction_pool_size": 0}
+    assert chain_client.get("/api/stats", headers=admin).get_json()["total_earnings"] == pytest.approx(0.001)
