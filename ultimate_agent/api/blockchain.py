@@ -42,8 +42,8 @@ def get_balance() -> dict[str, Any]:
 @blp.arguments(TransactionsQuerySchema, location="query")
 @blp.response(200, TransactionPageSchema)
 def get_transactions(query: dict[str, Any]) -> dict[str, Any]:
-    """The wallet's transactions, newest first."""
-    chain_service()
+    """The wallet's transactions, newest first (from the database: readable while the node is down)."""
+    chain_service(require_ready=False)
     return list_transactions(query["limit"], query["page"], query["currency"])
 
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SEND_BATCH = 50  # claims sent per loop turn before receipts are polled
 CLAIM_GAS_LIMIT = 150_000
+SWEEP_INTERVAL = 5.0  # seconds between settling transactions whose sender stopped waiting for them
 
 
 class RewardClaimer:
@@ -53,6 +54,7 @@ class RewardClaimer:
         self._counter = itertools.count()
         self._in_flight: dict[int, tuple[str, float]] = {}  # earning id -> (tx hash, sent at)
         self._attempts: dict[int, int] = {}
+        self._next_sweep = 0.0
         self._recovered: set[int] = set()  # left pending by an earlier run: checked on chain before claiming
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -99,6 +101,9 @@ class RewardClaimer:
                 if due:
                     db.session.commit()  # one commit for the batch of claims just sent
                 self._poll_in_flight()
+                if time.monotonic() >= self._next_sweep:
+                    self._sweep_pending_transactions()
+                    self._next_sweep = time.monotonic() + SWEEP_INTERVAL
                 db.session.remove()
                 with self._cond:
                     if self._stop.is_set():
@@ -203,6 +208,15 @@ class RewardClaimer:
             with self._cond:
                 for earning_id, _, _ in mined:
                     self._in_flight.pop(earning_id, None)
+
+    def _sweep_pending_transactions(self) -> None:
+        """Settle pending rows nobody waits for (an API call that timed out, a run that crashed)."""
+        with self._cond:
+            watched = {tx_hash for tx_hash, _ in self._in_flight.values()}
+        try:
+            self.service.settle_pending(skip=watched)
+        except ChainUnavailable as exc:
+            log.debug("Pending transactions not settled: %s", exc)
 
     def _drop_in_flight(self, earning_id: int, error: str, receipt: dict[str, Any] | None = None) -> None:
         with self._cond:

@@ -112,6 +112,13 @@ class TransactionSender:
                 self._fee_cache = (time.monotonic(), base_fee, self.w3.eth.max_priority_fee)
             return self._fee_cache[1], self._fee_cache[2]
 
+    def confirmed_nonce(self) -> int:
+        """How many of the wallet's transactions are mined (the next nonce at the latest block)."""
+        try:
+            return self.w3.eth.get_transaction_count(self.account.address, "latest")
+        except Exception as exc:
+            raise ChainUnavailable(f"The chain node did not answer: {exc}") from exc
+
     def _pending_nonce(self) -> int:
         try:
             return self.w3.eth.get_transaction_count(self.account.address, "pending")

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from web3 import Web3
 
 from ..extensions import db
-from ..models import Earning
+from ..models import ChainTransaction, Earning
 from .artifacts import NATIVE_CURRENCY, NATIVE_DECIMALS, TASK_REWARDS, TOKENS, abi_of
 from .deploy import contracts_deployed, deploy_contracts, provision_agent, read_deployment, write_deployment
 from .errors import ChainUnavailable, TransactionReverted
@@ -141,6 +141,27 @@ class ChainService:
             return revert_reason(exc, self.abis)
         return "reverted (the reason could not be replayed)"
 
+    def settle_pending(self, skip: set[str] | frozenset[str] = frozenset()) -> int:
+        """Mirror receipts onto pending rows; a row whose nonce was used by another transaction failed."""
+        rows = db.session.scalars(db.select(ChainTransaction).where(
+            ChainTransaction.status == "pending", ChainTransaction.network == self.primary.name)).all()
+        rows = [row for row in rows if row.tx_hash not in skip]
+        if not rows:
+            return 0
+        mined = [(row, receipt) for row in rows if (receipt := self.sender.receipt(row.tx_hash)) is not None]
+        if mined:
+            self.persist_state()  # saved before the rows say confirmed
+        for row, receipt in mined:
+            apply_receipt(row.tx_hash, receipt,
+                          error=None if receipt["status"] == 1 else self.revert_reason_of(row.tx_hash, receipt))
+        used = self.sender.confirmed_nonce()
+        for row in rows:
+            if row.status == "pending" and row.nonce < used:
+                # Its nonce went to another transaction (a retry after it was dropped): it will never be mined.
+                row.status, row.error = "failed", "Dropped: its nonce was used by another transaction"
+        db.session.commit()
+        return len(rows)
+
     def request_reward(self, task_id: str, task_type: str) -> float | None:
         """Task-manager hook: book the task's reward as pending and queue its claim; never waits on the chain."""
         schedule = self.config["REWARD_SCHEDULE"]
@@ -248,10 +269,11 @@ class ChainService:
                                             f"wallet {self.wallet.address}"}
 
 
-def chain_service() -> ChainService:
-    """The running app's chain service; 503 when the agent runs without one."""
+def chain_service(require_ready: bool = True) -> ChainService:
+    """The running app's chain service; 503 when the agent runs without one (or it did not start)."""
     service = current_app.extensions.get("chain")
     if service is None:
         raise ChainUnavailable("Blockchain support is disabled (CHAIN_ENABLED is false)")
-    service.require_ready()
+    if require_ready:
+        service.require_ready()
     return service

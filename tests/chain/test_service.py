@@ -1,0 +1,69 @@
+"""ChainService housekeeping: pending transactions nobody waits for are settled from the chain."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+from ultimate_agent.chain.ledger import record_sent
+from ultimate_agent.chain.sender import SentTransaction
+from ultimate_agent.extensions import db
+from ultimate_agent.models import ChainTransaction
+
+DEAD = "0x000000000000000000000000000000000000dEaD"
+
+
+def row_of(app, tx_hash: str) -> ChainTransaction:
+    with app.app_context():
+        row = db.session.scalar(db.select(ChainTransaction).where(ChainTransaction.tx_hash == tx_hash))
+        db.session.expunge(row)
+        return row
+
+
+def test_a_transaction_whose_caller_stopped_waiting_is_confirmed_from_its_receipt(chain_app, dev_chain):
+    chain = chain_app.extensions["chain"]
+    chain.claimer.stop()
+    with chain_app.app_context():
+        sent = chain.sender.send({"to": DEAD, "value": 5})
+        record_sent(sent, "devnet", "transfer", "ETH", 5, 18)  # ...and the API call timed out here
+        assert chain.settle_pending() == 1
+    row = row_of(chain_app, sent.tx_hash)
+    receipt = dev_chain.w3.eth.get_transaction_receipt(sent.tx_hash)
+    assert (row.status, row.block_number, row.gas_used) == ("confirmed", receipt["blockNumber"], receipt["gasUsed"])
+
+
+def test_a_transaction_whose_nonce_went_to_another_is_marked_failed(chain_app):
+    chain = chain_app.extensions["chain"]
+    chain.claimer.stop()
+    with chain_app.app_context():
+        mined = chain.sender.send({"to": DEAD, "value": 1})
+        chain.sender.wait(mined.tx_hash, 30)
+        # A transaction the node dropped: same nonce as the mined one, never on chain.
+        dropped = SentTransaction("0x" + "ab" * 32, mined.nonce, chain.wallet.address, DEAD)
+        record_sent(dropped, "devnet", "transfer", "ETH", 1, 18)
+        chain.settle_pending(skip={mined.tx_hash})
+    row = row_of(chain_app, dropped.tx_hash)
+    assert row.status == "failed" and "nonce" in row.error
+
+
+def test_the_claimer_settles_pending_transactions_on_its_own(chain_app):
+    chain = chain_app.extensions["chain"]
+    with chain_app.app_context():
+        sent = chain.sender.send({"to": DEAD, "value": 7})
+        record_sent(sent, "devnet", "transfer", "ETH", 7, 18)
+    deadline = time.monotonic() + 15
+    while row_of(chain_app, sent.tx_hash).status != "confirmed":
+        assert time.monotonic() < deadline, "the claimer never settled the pending transaction"
+        time.sleep(0.1)
+
+
+def test_transactions_stay_readable_while_the_wallets_node_is_down(chain_app_factory):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = chain_app_factory(provision=False, CHAIN_NETWORKS=[
+        {"name": "downnet", "chain_id": 1, "rpc_url": f"http://127.0.0.1:{port}"}])
+    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    response = app.test_client().get("/api/blockchain/transactions", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200 and response.get_json()["total_count"] == 0
