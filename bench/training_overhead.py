@@ -97,7 +97,8 @@ def main() -> None:
               "seed": 0}
     with tempfile.TemporaryDirectory() as instance:
         # No first-start model training in the background: it would share the cores with the measurement.
-        app = create_app({"INSTANCE_PATH": instance, "MONITOR_AUTOSTART": False, "AI_MODELS_AUTOLOAD": False})
+        app = create_app({"INSTANCE_PATH": instance, "MONITOR_AUTOSTART": False, "AI_MODELS_AUTOLOAD": False,
+                          "CHAIN_ENABLED": False, "NODE_URL": ""})
         threads = app.extensions["task_manager"].threads_per_task  # the same budget for the plain loop
         agent_training(app, {**config, "epochs": 1})  # warm-up: imports, allocator, first checkpoint
         plain_training({**config, "epochs": 1}, threads)

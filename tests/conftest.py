@@ -59,7 +59,7 @@ def app_factory(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
 def builtin_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Built-in model weights, trained once per test session by a real agent's first start."""
     instance = tmp_path_factory.mktemp("builtin-models")
-    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "TASKS_AUTOSTART": False,
+    app = create_app({"TESTING": True, "INSTANCE_PATH": str(instance), "TASKS_AUTOSTART": False, "CHAIN_ENABLED": False,
                       "AI_MODELS_AUTOLOAD": True})
     registry = app.extensions["model_registry"]
     assert registry.wait_ready(300), "built-in models did not finish training"
