@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -87,6 +88,14 @@ def wait_for_earnings(app: Flask, count: int, timeout: float = 30.0, status: str
 def wallet_of() -> Callable[[Flask], str]:
     """The address of an app's wallet."""
     return lambda app: app.extensions["chain"].wallet.address
+
+
+def down_network(chain_id: int = 1) -> dict:
+    """A CHAIN_NETWORKS entry whose RPC address is a loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return {"name": "downnet", "chain_id": chain_id, "rpc_url": f"http://127.0.0.1:{port}"}
 
 
 def repo_root() -> Path:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 
 import pytest
-from chain_fixtures import GRANT, MAX_REWARD, wait_for_earnings
+from chain_fixtures import GRANT, MAX_REWARD, down_network, wait_for_earnings
 from web3 import Web3
 
 from ultimate_agent.chain.artifacts import abi_of
@@ -54,10 +53,7 @@ def test_enhanced_status_reports_the_wallet_balances_and_live_networks(chain_app
 
 
 def test_a_network_that_is_down_is_reported_disconnected_without_an_error(chain_app_factory, dev_chain):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]
-    down = {"name": "downnet", "chain_id": 137, "rpc_url": f"http://127.0.0.1:{closed_port}"}
+    down = down_network(chain_id=137)
     app = chain_app_factory(CHAIN_NETWORKS=[dev_chain.network, down], CHAIN_PRIMARY_NETWORK="devnet")
     response = app.test_client().get("/api/v3/blockchain/enhanced", headers=headers_of(app))
     assert response.status_code == 200
@@ -69,11 +65,7 @@ def test_a_network_that_is_down_is_reported_disconnected_without_an_error(chain_
 
 
 def test_when_the_wallets_only_network_is_down_balance_is_a_503_envelope(chain_app_factory):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]
-    app = chain_app_factory(provision=False, CHAIN_NETWORKS=[
-        {"name": "downnet", "chain_id": 1, "rpc_url": f"http://127.0.0.1:{closed_port}"}])
+    app = chain_app_factory(provision=False, CHAIN_NETWORKS=[down_network()])
     client, headers = app.test_client(), headers_of(app)
     response = client.get("/api/blockchain/balance", headers=headers)
     assert response.status_code == 503

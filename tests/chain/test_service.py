@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
+
+from chain_fixtures import down_network
 
 from ultimate_agent.chain.ledger import record_sent
 from ultimate_agent.chain.sender import SentTransaction
@@ -59,11 +60,7 @@ def test_the_claimer_settles_pending_transactions_on_its_own(chain_app):
 
 
 def test_transactions_stay_readable_while_the_wallets_node_is_down(chain_app_factory):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = chain_app_factory(provision=False, CHAIN_NETWORKS=[
-        {"name": "downnet", "chain_id": 1, "rpc_url": f"http://127.0.0.1:{port}"}])
+    app = chain_app_factory(provision=False, CHAIN_NETWORKS=[down_network()])
     key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
     response = app.test_client().get("/api/blockchain/transactions", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 200 and response.get_json()["total_count"] == 0
