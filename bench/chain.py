@@ -138,21 +138,27 @@ def agent_claims(rpc_url: str, deployer: str, w3: Web3, contracts: dict[str, str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--claims", type=int, default=200)
+    parser.add_argument("--sequential-claims", type=int, default=None,
+                        help="claims for the sequential baseline (default --claims; fewer with --block-time)")
+    parser.add_argument("--block-time", type=float, default=None,
+                        help="interval mining in seconds, like a real network (default: a block per transaction)")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
-    node = EmbeddedNode(Path(tempfile.mkdtemp(prefix="bench-anvil-")))
+    node = EmbeddedNode(Path(tempfile.mkdtemp(prefix="bench-anvil-")), block_time=args.block_time)
     node.start()
     try:
         w3 = Web3(Web3.HTTPProvider(node.rpc_url))
         deployer = w3.eth.accounts[0]
         contracts = deploy_contracts(w3, deployer, 1.0, 1_000)
-        baseline = sequential(w3, deployer, contracts, args.claims)
+        baseline = sequential(w3, deployer, contracts, args.sequential_claims or args.claims)
         naive = naive_concurrent(w3, deployer, contracts, args.claims)
         agent = agent_claims(node.rpc_url, deployer, w3, contracts, args.claims)
     finally:
         node.stop()
     ms = lambda seconds: seconds * 1000  # noqa: E731
-    print(f"reward claims on anvil: {args.claims} claims each")
+    mining = f"a block every {args.block_time:g} s" if args.block_time else "a block per transaction"
+    print(f"reward claims on anvil ({mining}): {args.claims} claims "
+          f"({args.sequential_claims or args.claims} for the sequential baseline)")
     print(f"  sequential send+wait : {baseline['claims_per_s']:8.1f} claims/s   "
           f"p50 {ms(statistics.median(baseline['latencies'])):6.1f} ms   "
           f"p99 {ms(percentile(baseline['latencies'], 99)):6.1f} ms   nonce errors {baseline['nonce_errors']}")
