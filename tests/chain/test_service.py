@@ -6,7 +6,9 @@ import time
 from pathlib import Path
 
 from chain_fixtures import down_network
+from web3 import Web3
 
+from ultimate_agent.chain.artifacts import abi_of
 from ultimate_agent.chain.ledger import record_sent
 from ultimate_agent.chain.sender import SentTransaction
 from ultimate_agent.extensions import db
@@ -64,3 +66,29 @@ def test_transactions_stay_readable_while_the_wallets_node_is_down(chain_app_fac
     key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
     response = app.test_client().get("/api/blockchain/transactions", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 200 and response.get_json()["total_count"] == 0
+
+
+def test_first_start_deploys_the_contracts_and_later_starts_reuse_them(app_factory, tmp_path):
+    instance = tmp_path / "agent"
+    first = app_factory(INSTANCE_PATH=str(instance), CHAIN_ENABLED=True, WALLET_SCRYPT_N=1024)
+    chain = first.extensions["chain"]
+    contracts = dict(chain.primary.contracts)
+    assert set(contracts) == {"task_rewards", "PAIN", "AI", "USDC", "BTC"}
+    w3 = chain.primary.web3
+    assert all(len(w3.eth.get_code(address)) > 0 for address in contracts.values())
+    rewards = w3.eth.contract(address=contracts["task_rewards"], abi=abi_of("TaskRewards"))
+    assert rewards.functions.authorizedAgents(chain.wallet.address).call()
+    assert w3.eth.get_balance(contracts["task_rewards"]) == Web3.to_wei(first.config["REWARD_POOL_ETH"], "ether")
+    chain.stop()
+    second = app_factory(INSTANCE_PATH=str(instance), CHAIN_ENABLED=True)
+    assert second.extensions["chain"].primary.contracts == contracts
+
+
+def test_a_missing_anvil_leaves_the_agent_up_and_the_chain_endpoints_saying_why(app_factory, tmp_path):
+    app = app_factory(CHAIN_ENABLED=True, ANVIL_PATH=str(tmp_path / "no-anvil"), WALLET_SCRYPT_N=1024)
+    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    client = app.test_client()
+    response = client.get("/api/blockchain/balance", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 503
+    assert "ANVIL_PATH" in response.get_json()["error"]
+    assert client.get("/api/stats", headers={"Authorization": f"Bearer {key}"}).status_code == 200

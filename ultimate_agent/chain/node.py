@@ -35,8 +35,12 @@ _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm6
 
 
 def find_anvil(configured: str | None = None) -> str:
-    """The anvil binary: the configured path, else the one npm installed beside the package."""
-    candidates = [configured] if configured else []
+    """The anvil binary: the configured path (only it, when set), else the one npm installed beside the package."""
+    if configured:
+        if Path(configured).is_file() and os.access(configured, os.X_OK):
+            return configured
+        raise ChainUnavailable(f"ANVIL_PATH {configured} is not an executable file")
+    candidates: list[str] = []
     arch = _ARCH.get(platform.machine().lower(), platform.machine().lower())
     system = platform.system().lower()
     modules = REPO_ROOT / "node_modules" / "@foundry-rs"
