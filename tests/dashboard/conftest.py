@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from chain_fixtures import GRANT, MAX_REWARD, DevChain
 from flask import Flask
 from werkzeug.serving import make_server
 
-from chain_fixtures import GRANT, MAX_REWARD, DevChain
 from ultimate_agent import create_app
 from ultimate_agent.chain.deploy import provision_agent
 from ultimate_agent.extensions import db
@@ -50,7 +50,8 @@ class PageErrors:
 
 
 @pytest.fixture(scope="module")
-def live_agent(tmp_path_factory: pytest.TempPathFactory, dev_chain: DevChain, builtin_models: Path) -> Iterator[LiveAgent]:
+def live_agent(tmp_path_factory: pytest.TempPathFactory, dev_chain: DevChain,
+               builtin_models: Path) -> Iterator[LiveAgent]:
     """A real agent (chain, task manager, built-in models, monitor) served by werkzeug in a background thread."""
     instance = tmp_path_factory.mktemp("dashboard-agent")
     shutil.copytree(builtin_models, instance / "models")

@@ -12,6 +12,8 @@ export function lineChart(container, { title, series, time = true, xLabel = 'Epo
     width: width(),
     height: HEIGHT,
     scales: { x: { time }, y: yRange ? { range: yRange } : {} },
+    // Epochs and steps are whole numbers: no tick at 1.5.
+    axes: time ? [{}, {}] : [{ incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, {}],
     series: [
       { label: time ? 'Time' : xLabel },
       ...series.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, points: { show: !time } })),

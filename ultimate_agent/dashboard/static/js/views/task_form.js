@@ -40,7 +40,8 @@ function renderFields() {
   if (!entries.length) box.append(el('p', { class: 'field help', text: 'This task type takes no configuration.' }));
   for (const [name, spec] of entries) {
     const id = fieldId(name);
-    const help = [spec.description, spec.default !== null && spec.default !== undefined ? `Default: ${JSON.stringify(spec.default)}.` : '',
+    const description = spec.description && !/[.!?)]$/.test(spec.description) ? `${spec.description}.` : spec.description;
+    const help = [description, spec.default !== null && spec.default !== undefined ? `Default: ${JSON.stringify(spec.default)}.` : '',
       spec.required ? 'Required.' : ''].filter(Boolean).join(' ');
     box.append(el('div', { class: 'field' },
       el('label', { for: id, text: name }),
