@@ -98,6 +98,49 @@ def test_training_started_from_the_form_reaches_100_percent_and_earnings_rise(pa
     expect(page.locator("#ov-completed")).not_to_have_text("0")
 
 
+def test_task_actions_pause_resume_reprioritise_and_cancel(page, live_agent: LiveAgent) -> None:
+    """The row's buttons and priority picker act on the running task, and the row follows its state."""
+    sign_in(page, live_agent, live_agent.admin_key)
+    open_view(page, "Tasks")
+    client = live_agent.app.test_client()
+    headers = {"Authorization": f"Bearer {live_agent.admin_key}"}
+    # Long enough to act on: a thousand epochs of single-sample batches; it ends by being cancelled.
+    task_id = client.post("/api/start_task", headers=headers, json={
+        "type": "neural_network_training", "config": {"epochs": 1000, "batch_size": 1, "hidden_dim": 8}},
+    ).get_json()["task_id"]
+    row = page.locator(f'#tasks-table tr[data-task-id="{task_id}"]')
+    expect(row).to_have_attribute("data-status", "running")
+    row.get_by_role("button", name=f"Pause {task_id}").click()
+    expect(row).to_have_attribute("data-status", "paused")
+    assert client.get(f"/api/v4/tasks/{task_id}", headers=headers).get_json()["status"] == "paused"
+    row.get_by_role("button", name=f"Resume {task_id}").click()
+    expect(row).to_have_attribute("data-status", "running")
+    row.get_by_label(f"Priority of {task_id}").select_option("9")
+    expect(page.locator(".notice.info", has_text=f"Task {task_id}: priority 9")).to_be_visible()
+    assert client.get(f"/api/v4/tasks/{task_id}", headers=headers).get_json()["priority"] == 9
+    row.get_by_role("button", name=f"Cancel {task_id}").click()
+    expect(row).to_have_attribute("data-status", "cancelled")
+    expect(row.get_by_role("button")).to_have_count(0)
+    assert client.get(f"/api/v4/tasks/{task_id}", headers=headers).get_json()["status"] == "cancelled"
+
+
+def test_alerts_appear_on_the_overview_as_they_arrive(page, live_agent: LiveAgent) -> None:
+    """A system_alert raised while the page is open is listed at once, with its time."""
+    sign_in(page, live_agent, live_agent.admin_key)
+    expect(page.locator("#ov-health-score")).not_to_have_text("–")
+    thresholds = live_agent.app.config["ALERT_THRESHOLDS"]
+    # Any disk is at least 0% full: the next sample starts a disk warning, announced as system_alert.
+    live_agent.app.config["ALERT_THRESHOLDS"] = {**thresholds, "disk": {"warning": 0.0, "critical": 100.0}}
+    try:
+        alert = page.locator("#ov-alerts li.warning")
+        expect(alert).to_contain_text("above 0%", timeout=5_000)
+        expect(alert).not_to_contain_text("— active")  # the event's timestamp, not the report's list
+        expect(page.locator("#ov-alerts-empty")).to_be_hidden()
+        screenshot(page, "overview-alert")
+    finally:
+        live_agent.app.config["ALERT_THRESHOLDS"] = thresholds
+
+
 def test_invalid_config_shows_the_servers_error_next_to_the_field(page, live_agent: LiveAgent) -> None:
     """The server's validation message lands beside the field it names, and no task is started."""
     sign_in(page, live_agent, live_agent.admin_key)
