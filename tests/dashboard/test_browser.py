@@ -256,6 +256,13 @@ def test_admin_runs_commands_confirms_disruptive_ones_and_reads_logs_and_audit(p
     page.get_by_role("button", name="Cancel", exact=True).click()
     expect(restart.locator(".form-error")).to_have_text("Not run: cancelled.")
 
+    # A required flag is never preselected: run without choosing and the agent's error lands beside it.
+    gpu = page.locator('form[data-command="enable_gpu"]')
+    expect(gpu.get_by_label("enabled (required)")).to_have_value("")
+    gpu.get_by_role("button").click()
+    expect(gpu.locator("#cmd-enable_gpu-enabled-error")).to_contain_text("required")
+
+    expect(page.locator("#cmd-get_logs-level")).to_have_value("")  # null allowed: "(none)" comes first
     expect(page.locator("#logs-entries .log-entry").first).to_be_visible()
     expect(page.locator("#logs-entries")).to_contain_text("ready")
     expect(page.locator('#audit-table tr[data-command="get_status"]').first).to_contain_text("success")

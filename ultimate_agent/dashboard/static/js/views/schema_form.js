@@ -5,15 +5,15 @@ import { el } from '../dom.js';
 function inputFor(id, name, prop, required) {
   const describedBy = `${id}-help ${id}-error`;
   const enumValues = prop.enum || (prop.items && prop.items.enum);
-  if (enumValues) {
-    const options = enumValues.map((v) => el('option', { value: v === null ? '' : String(v), text: v === null ? '(none)' : String(v) }));
-    if (!required && !enumValues.includes(null)) options.unshift(el('option', { value: '', text: 'default' }));
-    return el('select', { id, name, 'aria-describedby': describedBy, dataset: { kind: 'enum' } }, ...options);
-  }
-  if (prop.type === 'boolean') {
-    const options = [el('option', { value: 'true', text: 'true' }), el('option', { value: 'false', text: 'false' })];
-    if (!required) options.unshift(el('option', { value: '', text: prop.default !== undefined ? `default (${prop.default})` : 'default' }));
-    return el('select', { id, name, 'aria-describedby': describedBy, dataset: { kind: 'boolean' } }, ...options);
+  if (enumValues || prop.type === 'boolean') {
+    const values = enumValues || [true, false];
+    const options = values.filter((v) => v !== null).map((v) => el('option', { value: String(v), text: String(v) }));
+    // First option: "none" where null is allowed, the default where there is one, else an explicit choice
+    // (a required flag such as enable_gpu's is never preselected).
+    if (values.includes(null)) options.unshift(el('option', { value: '', text: '(none)' }));
+    else if (!required) options.unshift(el('option', { value: '', text: prop.default !== undefined ? `default (${prop.default})` : 'default' }));
+    else options.unshift(el('option', { value: '', text: 'choose…' }));
+    return el('select', { id, name, 'aria-describedby': describedBy, dataset: { kind: enumValues ? 'enum' : 'boolean' } }, ...options);
   }
   if (prop.type === 'integer' || prop.type === 'number') {
     return el('input', {
@@ -81,6 +81,7 @@ export function schemaForm(schema, prefix) {
       }
       const kind = input.dataset.kind;
       if (kind === 'boolean') params[name] = text === 'true';
+      else if (kind === 'enum') params[name] = (properties[name].enum || []).find((v) => v !== null && String(v) === text) ?? text;
       else if (kind === 'integer' || kind === 'number') params[name] = Number(text);
       else if (kind === 'json') {
         try {
