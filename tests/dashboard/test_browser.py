@@ -329,10 +329,14 @@ def test_every_view_fits_a_phone_screen(browser, live_agent: LiveAgent, page_err
     page.on("pageerror", lambda exc: page_errors.messages.append(f"uncaught: {exc}"))
     try:
         sign_in(page, live_agent, live_agent.admin_key)
-        for view in ("Overview", "Monitoring", "Tasks", "AI", "Wallet", "Admin"):
+        # Each view with something that shows its data arrived.
+        loaded = {"Overview": "#ov-health-components li", "Monitoring": "#chart-load canvas",
+                  "Tasks": "#start-config .field", "AI": "#models-table tbody tr",
+                  "Wallet": "#wallet-balances dd", "Admin": "form.command"}
+        for view, ready in loaded.items():
             open_view(page, view)
             expect(page.locator(f"#view-{view.lower()}")).to_be_visible()
-            page.wait_for_load_state("networkidle")
+            expect(page.locator(ready).first).to_be_visible()
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{view} scrolls sideways by {overflow}px at phone width"
             screenshot(page, f"phone-{view.lower()}")

@@ -4,6 +4,8 @@ import uPlot from '../vendor/uPlot.esm.js';
 
 const COLORS = ['#1d4ed8', '#15803d', '#b91c1c', '#7c3aed', '#c2410c', '#0e7490'];
 const HEIGHT = 220;
+// A y range for counts: from zero, at least to one (uPlot would show 0-100 for a flat zero line).
+export const COUNT_RANGE = (_plot, _min, max) => [0, Math.max(1, Math.ceil(max ?? 0))];
 
 export function lineChart(container, { title, series, time = true, xLabel = 'Epoch', yRange = null }) {
   const width = () => Math.max(260, container.clientWidth || 0);

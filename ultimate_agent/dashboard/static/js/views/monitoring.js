@@ -1,7 +1,7 @@
 // Monitoring: live CPU/memory/GPU/task charts from real_time_data, stored history from the database.
 
 import { api } from '../api.js';
-import { lineChart, rollingChart } from '../charts.js';
+import { COUNT_RANGE, lineChart, rollingChart } from '../charts.js';
 import { $, fmtNumber, fmtPercent, parseTime, reportError } from '../dom.js';
 import * as realtime from '../realtime.js';
 import { isActive } from '../router.js';
@@ -21,7 +21,7 @@ function onSample(sample) {
       title: 'Load (%)', series: hasGpu ? ['CPU %', 'Memory %', 'GPU %'] : ['CPU %', 'Memory %'],
       windowSeconds: WINDOW_SECONDS, yRange: [0, 100],
     });
-    tasksChart = rollingChart($('chart-tasks'), { title: 'Running tasks', series: ['Tasks'], windowSeconds: WINDOW_SECONDS });
+    tasksChart = rollingChart($('chart-tasks'), { title: 'Running tasks', series: ['Tasks'], windowSeconds: WINDOW_SECONDS, yRange: COUNT_RANGE });
   }
   const values = [sample.cpu_percent, sample.memory_percent];
   if (hasGpu) values.push(sample.gpu_percent);
@@ -42,7 +42,7 @@ async function loadHistory() {
     : `No stored samples in the last ${fmtNumber(reply.timeframe_hours, 1)} h yet (the agent stores one sample per store interval).`;
   if (!historyChart) {
     historyChart = lineChart($('chart-history'), { title: 'Stored load and health', series: ['CPU %', 'Memory %', 'GPU %', 'Health'], yRange: [0, 100] });
-    historyTasksChart = lineChart($('chart-history-tasks'), { title: 'Stored task count', series: ['Tasks'] });
+    historyTasksChart = lineChart($('chart-history-tasks'), { title: 'Stored task count', series: ['Tasks'], yRange: COUNT_RANGE });
   }
   const times = rows.map((row) => parseTime(row.timestamp) / 1000);
   historyChart.setData([times, rows.map((r) => r.cpu_percent), rows.map((r) => r.memory_percent),

@@ -46,6 +46,7 @@ async function drawEarnings(firstPage) {
     .filter((tx) => tx.kind === 'reward_claim' && tx.status === 'confirmed' && parseTime(tx.timestamp) !== null)
     .sort((a, b) => parseTime(a.timestamp) - parseTime(b.timestamp));
   $('earnings-empty').hidden = rewards.length > 0;
+  $('chart-earnings').hidden = rewards.length === 0;
   if (!earningsChart) earningsChart = lineChart($('chart-earnings'), { title: 'Cumulative rewards (ETH)', series: ['Earned'] });
   let total = 0;
   earningsChart.setData([rewards.map((tx) => parseTime(tx.timestamp) / 1000), rewards.map((tx) => {
