@@ -5,7 +5,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 THREADS ?= 64
 
-.PHONY: install run test lint migrate migration bench contracts clean
+.PHONY: install assets run test lint migrate migration bench contracts clean
+
+# Browser bundles the dashboard serves, copied from node_modules (never fetched at run time).
+VENDOR := ultimate_agent/dashboard/static/vendor
+VENDOR_FILES := node_modules/socket.io-client/dist/socket.io.esm.min.js node_modules/uplot/dist/uPlot.esm.js \
+	node_modules/uplot/dist/uPlot.min.css
 
 install:
 	python3 -m venv $(VENV)
@@ -16,6 +21,12 @@ install:
 	$(PY) -m pip install --quiet --no-deps -e .
 	# The embedded EVM node (anvil), solc and the OpenZeppelin sources, exactly as package-lock.json pins them.
 	npm ci --no-audit --no-fund --loglevel=error
+	$(MAKE) assets
+
+# The dashboard's socket.io-client and uPlot, as package-lock.json pins them.
+assets:
+	mkdir -p $(VENDOR)
+	cp $(VENDOR_FILES) $(VENDOR)/
 
 # Rebuild ultimate_agent/chain/contracts/artifacts.json (committed) from the Solidity sources.
 contracts:
@@ -41,4 +52,4 @@ bench:
 	$(PY) bench/api.py
 
 clean:
-	rm -rf $(VENV) node_modules *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules $(VENDOR) *.egg-info .pytest_cache .ruff_cache

@@ -248,9 +248,11 @@ def _install_rate_limits(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .api import ai, auth, blockchain, database, docs, metrics, remote, status, tasks
+    from .dashboard import views as dashboard
     from .extensions import api
 
     for blueprint in (status.blp, tasks.blp, ai.blp, blockchain.blp, auth.blp, database.blp, metrics.blp,
                       remote.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.blp)
+    app.register_blueprint(dashboard.blp)
