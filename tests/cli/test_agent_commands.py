@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 import uuid
 
 import pytest
@@ -29,6 +30,14 @@ def cli_for(agent, key: str | None = None):
         return runner.invoke(main, [*base, *args], catch_exceptions=False)
 
     return invoke
+
+
+def wait_status(run, task_id: str, wanted: str, timeout: float = 30.0) -> None:
+    """Poll `tasks show --json` until the task's status is `wanted`."""
+    deadline = time.monotonic() + timeout
+    while json.loads(run("tasks", "show", task_id, "--json").stdout)["status"] != wanted:
+        assert time.monotonic() < deadline, f"task {task_id} never became {wanted}"
+        time.sleep(0.05)
 
 
 def test_status_prints_a_summary_and_json(run, live_agent):
@@ -61,7 +70,9 @@ def test_tasks_start_wait_json_is_the_final_record(run):
 
 def test_watch_of_a_cancelled_task_exits_3(run, live_agent):
     task_id = json.loads(run("tasks", "start", "neural_network_training", *LONG_TRAINING, "--json").stdout)["task_id"]
+    wait_status(run, task_id, "running")
     assert json.loads(run("tasks", "pause", task_id, "--json").stdout)["status"] == "paused"
+    wait_status(run, task_id, "paused")  # the runner pauses at its next step
     listed = run("tasks", "list")
     assert task_id in listed.stdout and "paused" in listed.stdout
     assert json.loads(run("tasks", "list", "--json").stdout)["current_tasks"][task_id]["status"] == "paused"

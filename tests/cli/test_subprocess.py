@@ -39,21 +39,29 @@ def served_agent(tmp_path):
                                "--threads", "8"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    try:
+        wait_until_up(server, url)
+        yield url, env
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def wait_until_up(server: subprocess.Popen, url: str, timeout: float = 60.0) -> None:
+    """Wait until the served agent answers /api/health."""
+    deadline = time.monotonic() + timeout
     while True:
         assert server.poll() is None, "the agent exited"
         assert time.monotonic() < deadline, "the agent did not come up"
         try:
             if requests.get(f"{url}/api/health", timeout=1).ok:
-                break
+                return
         except requests.RequestException:  # not listening yet, or still loading the app
             time.sleep(0.2)
-    yield url, env
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(30)
-    except subprocess.TimeoutExpired:
-        server.kill()
 
 
 def test_served_agent_driven_by_cli_processes_over_websocket(served_agent):

@@ -190,7 +190,8 @@ export class UltimateAgentClient {
   /** The seed's socket: connected with this client's token (auth: {token}); agent-wide events arrive on it. */
   connectWebSocket() {
     if (!this.socket) {
-      const options = { auth: (cb) => cb({ token: this.http.apiKey ?? '' }), reconnection: true };
+      // auth as a function: it runs at each (re)connect, after the key is resolved, with the current token.
+      const options = { auth: (cb) => { this.credential().then((token) => cb({ token: token ?? '' })); }, reconnection: true };
       if (this.options.transports) options.transports = this.options.transports;
       this.socket = io(this.baseUrl, options);
     }
