@@ -21,6 +21,8 @@ install:
 	$(PY) -m pip install --quiet --no-deps -e .
 	# The embedded EVM node (anvil), solc and the OpenZeppelin sources, exactly as package-lock.json pins them.
 	npm ci --no-audit --no-fund --loglevel=error
+	# The JavaScript SDK's one dependency (socket.io-client), as sdk/js/package-lock.json pins it.
+	npm ci --prefix sdk/js --no-audit --no-fund --loglevel=error
 	$(MAKE) assets
 
 # The dashboard's socket.io-client and uPlot, as package-lock.json pins them.
@@ -38,6 +40,8 @@ run:
 
 test:
 	$(PY) -m pytest -q
+	# The JavaScript SDK's tests start agents with this Python (ultimate-agent serve).
+	ULTIMATE_AGENT_PYTHON=$(abspath $(PY)) node --test sdk/js/test/
 
 lint:
 	$(VENV)/bin/ruff check ultimate_agent tests bench
@@ -52,4 +56,4 @@ bench:
 	$(PY) bench/api.py
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules sdk/js/node_modules $(VENDOR) *.egg-info .pytest_cache .ruff_cache

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from ultimate_agent import create_app
 from ultimate_agent.extensions import db, socketio
 
-pytest_plugins = ["chain_fixtures"]
+pytest_plugins = ["chain_fixtures", "live_agent"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""The `ultimate-agent` command: serve the agent and manage its local instance."""
+"""Local commands: serve the agent and manage its instance folder directly (keys, database, backups)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,21 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from flask import Flask
+
+from .output import emit_json, json_option, wants_json
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 PERMISSION_CHOICES = click.Choice(["read", "write", "admin"])
 
 
 def _local_app() -> Flask:
     """The agent app for local maintenance: same instance folder and database, no background work."""
-    from . import create_app
+    from .. import create_app
 
     return create_app({"MONITOR_AUTOSTART": False, "TASKS_AUTOSTART": False, "AI_MODELS_AUTOLOAD": False,
                        "NETWORK_CLIENT_AUTOSTART": False})
@@ -31,12 +35,7 @@ def _echo(data: Any, as_json: bool, table: list[tuple[str, ...]] | None = None) 
         click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
-@click.group()
-def main() -> None:
-    """Ultimate Agent: a compute-node agent for a decentralised AI network."""
-
-
-@main.command()
+@click.command()
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "8080")), type=int, show_default="8080")
 @click.option("--threads", default=64, show_default=True, help="Threads: one per WebSocket plus HTTP.")
@@ -47,7 +46,7 @@ def serve(host: str, port: int, threads: int) -> None:
     os.execv(sys.executable, args)  # noqa: S606 (replace this process with the server)
 
 
-@main.group()
+@click.group()
 def keys() -> None:
     """Create, list and revoke API keys of the local instance."""
 
@@ -59,7 +58,7 @@ def keys() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def keys_create(name: str, permissions: tuple[str, ...], as_json: bool) -> None:
     """Create a key and print its secret once."""
-    from .security.keys import create_key, describe_key
+    from ..security.keys import create_key, describe_key
 
     with _local_app().app_context():
         key, raw = create_key(name, list(permissions), actor="cli")
@@ -75,7 +74,7 @@ def keys_create(name: str, permissions: tuple[str, ...], as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def keys_list(as_json: bool) -> None:
     """List keys (never their secrets)."""
-    from .security.keys import describe_key, list_keys
+    from ..security.keys import describe_key, list_keys
 
     with _local_app().app_context():
         rows = [describe_key(key) for key in list_keys()]
@@ -90,8 +89,8 @@ def keys_list(as_json: bool) -> None:
 @click.argument("key_id", type=int)
 def keys_revoke(key_id: int) -> None:
     """Revoke a key by id; tokens minted from it stop working."""
-    from .errors import NotFound
-    from .security.keys import revoke_key
+    from ..errors import NotFound
+    from ..security.keys import revoke_key
 
     with _local_app().app_context():
         try:
@@ -101,7 +100,7 @@ def keys_revoke(key_id: int) -> None:
     click.echo(f"Revoked key {key_id}.")
 
 
-@main.group()
+@click.group()
 def db() -> None:
     """Database maintenance."""
 
@@ -111,7 +110,7 @@ def db_upgrade() -> None:
     """Apply pending migrations (the agent also does this at start-up)."""
     from flask_migrate import upgrade
 
-    from .app import MIGRATIONS_DIR
+    from ..app import MIGRATIONS_DIR
 
     app = _local_app()  # create_app already upgrades; running it again is a no-op check
     with app.app_context():
@@ -121,24 +120,35 @@ def db_upgrade() -> None:
 
 def _instance_folder() -> Path:
     """The instance folder create_app would use, found without starting the agent."""
-    from .config import resolve_instance_path
+    from ..client.credentials import local_instance_path
 
-    return Path(resolve_instance_path(None) or Flask("ultimate_agent").instance_path)
+    return local_instance_path()
 
 
-@main.group()
-def backup() -> None:
-    """Back up and restore the local instance."""
+@click.group(invoke_without_command=True)
+@json_option
+@click.pass_context
+def backup(ctx: click.Context, as_json: bool) -> None:
+    """Back up the local instance (`backup` alone = `backup create`); `backup restore` puts one back.
+
+    A running agent can also back itself up: `ultimate-agent remote backup_data`.
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(backup_create, as_json=as_json)
 
 
 @backup.command("create")
-def backup_create() -> None:
+@json_option
+def backup_create(as_json: bool) -> None:
     """Write a backup archive under instance/backups/ (as the backup_data remote command does)."""
-    from .remote.backup import create_backup
+    from ..remote.backup import create_backup
 
     app = _local_app()
     with app.app_context():
         result = create_backup(app)
+    if wants_json(as_json):
+        emit_json(result)
+        return
     click.echo(f"Backup {result['archive']} ({result['size_bytes']} bytes, sha256 {result['sha256']})")
 
 
@@ -147,7 +157,7 @@ def backup_create() -> None:
 @click.option("--force", is_flag=True, help="Replace the instance's existing database and data.")
 def backup_restore(archive: Path, force: bool) -> None:
     """Restore a backup archive into the instance folder (stop the agent first)."""
-    from .remote.backup import RestoreError, restore_backup
+    from ..remote.backup import RestoreError, restore_backup
 
     try:
         result = restore_backup(archive, _instance_folder(), force=force)
@@ -157,6 +167,3 @@ def backup_restore(archive: Path, force: bool) -> None:
     click.echo(f"Restored {', '.join(result['restored'])} of agent {manifest.get('agent_id')} "
                f"(backup of {manifest.get('created_at')}) into {result['instance_path']}.")
 
-
-if __name__ == "__main__":
-    main()

@@ -173,5 +173,6 @@ def test_cli_admin_key_is_printed_to_stderr_not_stdout(cli, instance):
 def test_help_lists_the_commands():
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("serve", "keys", "db"):
+    for command in ("serve", "keys", "db", "status", "tasks", "infer", "wallet", "tx", "remote", "backup",
+                    "restore"):
         assert command in result.output

@@ -1,0 +1,5 @@
+"""`python -m ultimate_agent.cli`."""
+
+from . import main
+
+main(prog_name="ultimate-agent")
