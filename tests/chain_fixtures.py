@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import socket
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 from flask import Flask
 from web3 import Web3
@@ -101,3 +103,19 @@ def down_network(chain_id: int = 1) -> dict:
 def repo_root() -> Path:
     """The repository root (where node_modules and scripts live)."""
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_chain_nodes() -> Iterator[None]:
+    """Stop any anvil this session left behind (an agent killed in a test outlives it by design), and say so."""
+    started = time.time()
+    yield
+    binary = str(repo_root() / "node_modules")
+    stray = [proc for proc in psutil.process_iter(["cmdline", "create_time"])
+             if proc.info["cmdline"] and proc.info["cmdline"][0].startswith(binary)
+             and "anvil" in proc.info["cmdline"][0] and proc.info["create_time"] >= started - 1]
+    for proc in stray:
+        proc.kill()
+    if stray:
+        warnings.warn(f"{len(stray)} anvil node(s) started by this test session were still running; stopped them",
+                      stacklevel=1)
