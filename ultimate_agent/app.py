@@ -141,11 +141,11 @@ def _start_task_manager(app: Flask) -> None:
     manager = TaskManager(app, task_types)
     app.extensions["task_manager"] = manager
     registry = app.extensions["model_registry"]
-    manager.completion_hooks.append(
+    manager.hooks.completion.append(
         lambda record: registry.register_task_model(record.task_id, record.task_type, record.result,
                                                     (record.config or {}).get("model_name")))
     if chain is not None:
-        manager.reward_hooks.append(lambda task_id, task_type, _result: chain.request_reward(task_id, task_type))
+        manager.hooks.reward.append(lambda task_id, task_type, _result: chain.request_reward(task_id, task_type))
     manager.start()
     if not app.testing:
         # On a graceful stop running tasks checkpoint and are resumed at the next start.

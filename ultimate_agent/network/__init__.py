@@ -15,7 +15,7 @@ def start_network_client(app: Flask) -> NodeClient | None:
     app.extensions["network_client"] = client
     manager = app.extensions.get("task_manager")
     if manager is not None:
-        manager.end_hooks.append(client.assignments.on_task_end)
+        manager.hooks.end.append(client.assignments.on_task_end)
     client.start()
     return client
 

@@ -23,6 +23,7 @@ from ..models.base import utcnow
 from ..realtime.bus import AGENT_ROOM, emit_event, task_room
 from .context import TaskCancelled, TaskContext, TaskControl, TaskInterrupted, TaskOutcome
 from .estimates import estimate_duration
+from .hooks import TaskHooks
 from .progress import ProgressReporter
 from .registry import TaskType, TaskTypeRegistry
 
@@ -75,15 +76,8 @@ class TaskManager:
         self.torch_threads: int | None = None
         # Each returns why new tasks must wait (a memory limit), or None.
         self.admission_checks: list[Callable[[], str | None]] = []
-        # Called with (task_id, task_type, result) after success; returns the reward booked for the task
-        # (paid later, in the background, by the chain service) or None.
-        self.reward_hooks: list[Any] = []
-        # Called with the record after success, before task_completed is announced; may return a name
-        # under which the task's model is now served (the model registry's hook does).
-        self.completion_hooks: list[Any] = []
-        # Called with the record once a task has ended (completed, failed or cancelled; not interrupted,
-        # which resumes at the next start). The network client reports node tasks back through this.
-        self.end_hooks: list[Any] = []
+        # The model registry, the chain service and the network client hook into a task's end here.
+        self.hooks = TaskHooks()
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -204,7 +198,7 @@ class TaskManager:
     def _end_pending(self, record: TaskRecord, status: str) -> None:
         record.status, record.end_time = status, utcnow()
         db.session.commit()
-        self._run_end_hooks(record)
+        self.hooks.run_end(record)
         emit_event(self.app, "task_progress", {"task_id": record.task_id, "progress": record.progress,
                                                "status": status, "details": record.details},
                    rooms=(AGENT_ROOM, task_room(record.task_id)))
@@ -437,8 +431,8 @@ class TaskManager:
         db.session.commit()
         ctx.clear_checkpoint()
         if record.success:
-            self._run_completion_hooks(record)
-        reward = self._pay_reward(record) if record.success else 0.0
+            self.hooks.run_completion(record)
+        reward = self.hooks.book_reward(record) if record.success else 0.0
         reporter.state(status)
         emit_event(self.app, "task_completed", {
             "task_id": record.task_id,
@@ -450,14 +444,7 @@ class TaskManager:
             "duration": record.duration,
             "reward": reward,
         }, rooms=(AGENT_ROOM, task_room(record.task_id)))
-        self._run_end_hooks(record)
-
-    def _run_end_hooks(self, record: TaskRecord) -> None:
-        for hook in self.end_hooks:
-            try:
-                hook(record)
-            except Exception:
-                log.exception("End hook failed for task %s", record.task_id)
+        self.hooks.run_end(record)
 
     @staticmethod
     def _close_training(training: AITrainingSession, status: str, outcome: TaskOutcome | None) -> None:
@@ -469,31 +456,6 @@ class TaskManager:
             training.epochs = int(ai.get("epochs") or len(outcome.history))
             training.final_loss = ai.get("final_loss")
             training.accuracy = ai.get("accuracy")
-
-    def _run_completion_hooks(self, record: TaskRecord) -> None:
-        for hook in self.completion_hooks:
-            try:
-                served_as = hook(record)
-            except Exception:
-                log.exception("Completion hook failed for task %s", record.task_id)
-                continue
-            if served_as:
-                record.result = {**(record.result or {}), "served_as": served_as}
-                db.session.commit()
-
-    def _pay_reward(self, record: TaskRecord) -> float:
-        """Book the task's reward with the reward hooks (the chain service claims it in the background)."""
-        for hook in self.reward_hooks:
-            try:
-                amount = hook(record.task_id, record.task_type, record.result)
-            except Exception:
-                log.exception("Reward for task %s could not be booked", record.task_id)
-                continue
-            if amount:
-                record.reward = amount
-                db.session.commit()
-                return amount
-        return 0.0
 
 
 def task_manager() -> TaskManager:
