@@ -148,6 +148,16 @@ def test_database_url_can_be_configured(app_factory, tmp_path):
     ("NODE_URL", None),
     ("ALERT_THRESHOLDS", {"cpu": {"warning": "high"}}),
     ("ADMIN_API_KEY", "short"),
+    ("CHAIN_ENABLED", "yes"),
+    ("WALLET_SCRYPT_N", 1000),
+    ("REWARD_SCHEDULE", {"default": -1}),
+    ("REWARD_SCHEDULE", {"default": 5.0}),  # above REWARD_MAX_PER_CLAIM: the contract would refuse it
+    ("PRICE_TABLE_USD", {"ETH": "3000"}),
+    ("CHAIN_NETWORKS", [{"name": "x", "chain_id": 1, "rpc_url": "ftp://node"}]),
+    ("CHAIN_NETWORKS", [{"name": "x", "chain_id": True, "rpc_url": "http://node"}]),
+    ("CHAIN_NETWORKS", [{"name": "x", "chain_id": 1, "rpc_url": "http://node", "from_block": -1}]),
+    ("CHAIN_NETWORKS", [{"name": "embedded", "chain_id": 1, "rpc_url": "http://node"}]),
+    ("CHAIN_PRIMARY_NETWORK", "nowhere"),
 ])
 def test_invalid_mapping_value_is_refused(app_factory, key, value):
     with pytest.raises(ConfigError, match=key):

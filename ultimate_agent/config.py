@@ -73,7 +73,8 @@ DEFAULTS: dict[str, Any] = {
     "CHAIN_EMBEDDED": True,
     "ANVIL_PATH": None,
     "CHAIN_BLOCK_TIME": None,  # None: a block per transaction; seconds: interval mining
-    # Other EVM networks: [{"name", "chain_id", "rpc_url", "contracts": {"task_rewards": 0x.., "PAIN": ..}}]
+    # Other EVM networks: [{"name", "chain_id", "rpc_url", "contracts": {"task_rewards": 0x.., "PAIN": ..},
+    #                       "from_block": the contracts' deployment block, where log scans start}]
     "CHAIN_NETWORKS": [],
     "CHAIN_PRIMARY_NETWORK": None,  # the wallet's network; default the embedded one, else the first listed
     "CHAIN_RPC_TIMEOUT": 10.0,
@@ -249,10 +250,13 @@ def _validate_chain(config: dict[str, Any]) -> None:
         if not _network_entry_valid(entry):
             raise ConfigError("Each CHAIN_NETWORKS entry needs name, an integer chain_id and an http(s) rpc_url")
         if entry["name"] in names or entry["name"] == "embedded":
-            raise ConfigError(f"CHAIN_NETWORKS name {entry['name']!r} is used twice")
+            raise ConfigError(f"CHAIN_NETWORKS name {entry['name']!r} is used twice or is the reserved 'embedded'")
         names.add(entry["name"])
         if not isinstance(entry.get("contracts", {}), dict):
             raise ConfigError(f"CHAIN_NETWORKS {entry['name']}.contracts must be a mapping")
+        from_block = entry.get("from_block", 0)
+        if isinstance(from_block, bool) or not isinstance(from_block, int) or from_block < 0:
+            raise ConfigError(f"CHAIN_NETWORKS {entry['name']}.from_block must be a block number")
     primary = config.get("CHAIN_PRIMARY_NETWORK")
     if primary is not None and primary not in names | ({"embedded"} if config["CHAIN_EMBEDDED"] else set()):
         raise ConfigError(f"CHAIN_PRIMARY_NETWORK {primary!r} is not a configured network")

@@ -23,6 +23,8 @@ class Network:
     contracts: dict[str, str] = field(default_factory=dict)
     embedded: bool = False
     timeout: float = 10.0
+    # Where the contracts' history starts: log scans begin here (providers cap the ranges they search).
+    from_block: int = 0
     _web3: Web3 | None = field(default=None, repr=False)
 
     @property
@@ -65,7 +67,8 @@ class Network:
 def configured_networks(config: list[dict[str, Any]], timeout: float) -> list[Network]:
     """Build the networks listed in CHAIN_NETWORKS (validated by the config loader)."""
     return [Network(name=entry["name"], chain_id=int(entry["chain_id"]), rpc_url=entry["rpc_url"],
-                    contracts=dict(entry.get("contracts") or {}), timeout=timeout) for entry in config]
+                    contracts=dict(entry.get("contracts") or {}), timeout=timeout,
+                    from_block=int(entry.get("from_block") or 0)) for entry in config]
 
 
 def _short(exc: Exception) -> str:

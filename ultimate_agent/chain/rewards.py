@@ -152,7 +152,7 @@ class RewardClaimer:
         if not rewards.functions.claimed(task_key(earning.task_id)).call():
             return False
         logs = rewards.events.RewardClaimed().get_logs(
-            from_block=0, argument_filters={"taskId": task_key(earning.task_id)})
+            from_block=self.service.primary.from_block, argument_filters={"taskId": task_key(earning.task_id)})
         mine = [entry for entry in logs if entry["args"]["recipient"] == self.service.wallet.address]
         if not mine:
             earning.status, earning.last_error = "failed", "The task's reward was claimed by another wallet"

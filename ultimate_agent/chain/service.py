@@ -63,7 +63,7 @@ class ChainService:
             self.node = EmbeddedNode(self.chain_dir, config["ANVIL_PATH"], block_time=config["CHAIN_BLOCK_TIME"])
             self.node.start()
             embedded = Network(EMBEDDED_NETWORK, self.node.chain_id, self.node.rpc_url, embedded=True, timeout=timeout)
-            embedded.contracts = self._deploy_embedded(embedded)
+            embedded.contracts, embedded.from_block = self._deploy_embedded(embedded)
             self.networks.append(embedded)
         self.networks += configured_networks(config["CHAIN_NETWORKS"], timeout)
         wanted = config["CHAIN_PRIMARY_NETWORK"]
@@ -80,20 +80,22 @@ class ChainService:
         log.info("Chain ready: wallet %s on %s (chain id %s)", self.wallet.address, self.primary.name,
                  self.primary.chain_id)
 
-    def _deploy_embedded(self, network: Network) -> dict[str, str]:
+    def _deploy_embedded(self, network: Network) -> tuple[dict[str, str], int]:
         w3 = network.web3
         deployer = w3.eth.accounts[0]
         deployment = read_deployment(self.chain_dir)
         contracts = deployment.get("contracts") or {}
         if not contracts_deployed(w3, contracts):
+            from_block = w3.eth.block_number
             contracts = deploy_contracts(w3, deployer, self.config["REWARD_MAX_PER_CLAIM"],
                                          self.config["REWARD_POOL_ETH"])
-            deployment = {"chain_id": network.chain_id, "deployer": deployer, "contracts": contracts}
+            deployment = {"chain_id": network.chain_id, "deployer": deployer, "contracts": contracts,
+                          "from_block": from_block}
             write_deployment(self.chain_dir, deployment)
         provision_agent(w3, deployer, contracts, self.wallet.address, self.config["CHAIN_AGENT_GAS_ETH"],
                         self.config["CHAIN_TOKEN_GRANT"])
         self.node.persist_state()
-        return contracts
+        return contracts, int(deployment.get("from_block") or 0)
 
     def stop(self) -> None:
         """Stop claiming, save the chain state and stop the embedded node."""
