@@ -92,3 +92,21 @@ def test_a_missing_anvil_leaves_the_agent_up_and_the_chain_endpoints_saying_why(
     assert response.status_code == 503
     assert "ANVIL_PATH" in response.get_json()["error"]
     assert client.get("/api/stats", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+
+
+def test_status_summaries_use_the_background_probers_round_not_a_probe_per_request(chain_app, monkeypatch):
+    chain = chain_app.extensions["chain"]
+    deadline = time.monotonic() + 5
+    while chain._probes[1] is None:
+        assert time.monotonic() < deadline, "the prober never ran"
+        time.sleep(0.02)
+    network = chain.networks[0]
+    probes = []
+    monkeypatch.setattr(network, "probe", lambda *a, **k: probes.append(1) or {"name": network.name})
+    with chain_app.app_context():
+        for _ in range(5):
+            assert chain.summary()["connected_networks"] == 1
+    assert probes == []
+    chain.stop()
+    chain._prober.join(2)
+    assert not chain._prober.is_alive()

@@ -25,6 +25,7 @@ from .sender import TransactionSender
 from .wallet import Wallet, load_or_create_wallet
 
 log = logging.getLogger(__name__)
+PROBE_INTERVAL = 10.0  # seconds between the background prober's rounds
 
 
 class ChainService:
@@ -44,6 +45,8 @@ class ChainService:
         self.start_error: str | None = None
         self._lock = threading.Lock()
         self._probes: tuple[float, list[dict[str, Any]] | None] = (0.0, None)
+        self._stopping = threading.Event()
+        self._prober: threading.Thread | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -77,8 +80,17 @@ class ChainService:
                                          float(config["REWARD_RETRY_MAX_SECONDS"]),
                                          float(config["CHAIN_RECEIPT_TIMEOUT"]))
             self.claimer.start()
+        self._prober = threading.Thread(target=self._probe_networks, name="chain-prober", daemon=True)
+        self._prober.start()
         log.info("Chain ready: wallet %s on %s (chain id %s)", self.wallet.address, self.primary.name,
                  self.primary.chain_id)
+
+    def _probe_networks(self) -> None:
+        # Probed here, not on the request path: a black-holed RPC host costs this thread its timeout,
+        # never a status request.
+        while not self._stopping.is_set():
+            self.network_statuses()
+            self._stopping.wait(PROBE_INTERVAL)
 
     def _deploy_embedded(self, network: Network) -> tuple[dict[str, str], int]:
         w3 = network.web3
@@ -98,7 +110,8 @@ class ChainService:
         return contracts, int(deployment.get("from_block") or 0)
 
     def stop(self) -> None:
-        """Stop claiming, save the chain state and stop the embedded node."""
+        """Stop claiming and probing, save the chain state and stop the embedded node."""
+        self._stopping.set()
         if self.claimer is not None:
             self.claimer.stop()
         if self.node is not None:
@@ -251,8 +264,8 @@ class ChainService:
         }
 
     def summary(self) -> dict[str, Any]:
-        """The `blockchain_status` block of the enhanced stats (probes reused for 10 s: it is polled often)."""
-        networks = self.network_statuses(max_age=10.0)
+        """The `blockchain_status` block of the enhanced stats, from the background prober's last round."""
+        networks = self.network_statuses(max_age=float("inf"))
         return {
             "wallet_initialized": self.wallet is not None,
             "smart_contracts_enabled": bool(self.primary and self.primary.contracts.get(TASK_REWARDS)),
