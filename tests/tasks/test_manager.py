@@ -80,6 +80,18 @@ def harness() -> Harness:
 
 
 @pytest.fixture
+def single_slot(app_factory, harness):
+    """One worker slot and a held runner: the first task occupies it, the next ones wait in the queue."""
+    app = app_factory(TASKS_AUTOSTART=False, MAX_CONCURRENT_TASKS=1)
+    manager = TaskManager(app, make_registry(harness))
+    manager.start()
+    harness.gate.clear()
+    yield app, manager
+    harness.gate.set()
+    manager.shutdown(timeout=5)
+
+
+@pytest.fixture
 def manager_app(app_factory, harness):
     app = app_factory(TASKS_AUTOSTART=False, MAX_CONCURRENT_TASKS=2)
     manager = TaskManager(app, make_registry(harness))
@@ -139,23 +151,17 @@ def test_task_runs_to_completion_with_result_record_and_events(manager_app):
     assert set(completed[0]) >= {"task_id", "task_type", "success", "result", "duration", "reward"}
 
 
-def test_higher_priority_runs_first_and_fifo_within_a_priority(app_factory, harness):
-    app = app_factory(TASKS_AUTOSTART=False, MAX_CONCURRENT_TASKS=1)
-    manager = TaskManager(app, make_registry(harness))
-    manager.start()
-    harness.gate.clear()
-    try:
-        with app.app_context():
-            blocker = manager.submit("sum_squares", {"steps": 1, "label": "blocker"})
-            wait_for(lambda: harness.started == ["blocker"])
-            for label, priority in (("low", 2), ("high-a", 9), ("mid", 5), ("high-b", 9)):
-                assert manager.submit("sum_squares", {"steps": 1, "label": label}, priority)["status"] == "queued"
-        harness.gate.set()
-        manager.wait(blocker["task_id"], 5)
-        wait_for(lambda: len(harness.started) == 5)
-        assert harness.started == ["blocker", "high-a", "high-b", "mid", "low"]
-    finally:
-        manager.shutdown(timeout=5)
+def test_higher_priority_runs_first_and_fifo_within_a_priority(single_slot, harness):
+    app, manager = single_slot
+    with app.app_context():
+        blocker = manager.submit("sum_squares", {"steps": 1, "label": "blocker"})
+        wait_for(lambda: harness.started == ["blocker"])
+        for label, priority in (("low", 2), ("high-a", 9), ("mid", 5), ("high-b", 9)):
+            assert manager.submit("sum_squares", {"steps": 1, "label": label}, priority)["status"] == "queued"
+    harness.gate.set()
+    manager.wait(blocker["task_id"], 5)
+    wait_for(lambda: len(harness.started) == 5)
+    assert harness.started == ["blocker", "high-a", "high-b", "mid", "low"]
 
 
 def test_no_more_than_max_concurrent_tasks_run_at_once(manager_app, harness):
@@ -184,22 +190,16 @@ def test_cancel_stops_a_running_task_within_a_second(manager_app, harness):
     assert status_of(manager_app, task_id) == "cancelled"
 
 
-def test_cancel_of_a_queued_task_never_runs_it(app_factory, harness):
-    app = app_factory(TASKS_AUTOSTART=False, MAX_CONCURRENT_TASKS=1)
-    manager = TaskManager(app, make_registry(harness))
-    manager.start()
-    harness.gate.clear()
-    try:
-        with app.app_context():
-            manager.submit("sum_squares", {"steps": 1, "label": "first"})
-            queued = manager.submit("sum_squares", {"steps": 1, "label": "second"})["task_id"]
-            assert manager.cancel(queued)["status"] == "cancelled"
-        harness.gate.set()
-        time.sleep(0.3)
-        assert harness.started == ["first"]
-        assert status_of(app, queued) == "cancelled"
-    finally:
-        manager.shutdown(timeout=5)
+def test_cancel_of_a_queued_task_never_runs_it(single_slot, harness):
+    app, manager = single_slot
+    with app.app_context():
+        manager.submit("sum_squares", {"steps": 1, "label": "first"})
+        queued = manager.submit("sum_squares", {"steps": 1, "label": "second"})["task_id"]
+        assert manager.cancel(queued)["status"] == "cancelled"
+    harness.gate.set()
+    time.sleep(0.3)
+    assert harness.started == ["first"]
+    assert status_of(app, queued) == "cancelled"
 
 
 def test_cancelling_a_finished_task_is_a_conflict_and_unknown_is_not_found(manager_app):
@@ -234,43 +234,31 @@ def test_pause_holds_a_running_task_and_resume_finishes_it(manager_app, harness)
         assert record.result["sum_of_squares"] == expected_sum(5)
 
 
-def test_pausing_a_queued_task_holds_it_until_resumed(app_factory, harness):
-    app = app_factory(TASKS_AUTOSTART=False, MAX_CONCURRENT_TASKS=1)
-    manager = TaskManager(app, make_registry(harness))
-    manager.start()
-    harness.gate.clear()
-    try:
-        with app.app_context():
-            first = manager.submit("sum_squares", {"steps": 1, "label": "first"})["task_id"]
-            held = manager.submit("sum_squares", {"steps": 1, "label": "held"})["task_id"]
-            manager.pause(held)
-            harness.gate.set()
-            manager.wait(first, 5)
-            time.sleep(0.2)
-            assert harness.started == ["first"] and status_of(app, held) == "paused"
-            manager.resume(held)
-        wait_for(lambda: status_of(app, held) == "completed")
-    finally:
-        manager.shutdown(timeout=5)
-
-
-def test_priority_change_reorders_the_queue(app_factory, harness):
-    app = app_factory(TASKS_AUTOSTART=False, MAX_CONCURRENT_TASKS=1)
-    manager = TaskManager(app, make_registry(harness))
-    manager.start()
-    harness.gate.clear()
-    try:
-        with app.app_context():
-            manager.submit("sum_squares", {"steps": 1, "label": "blocker"})
-            wait_for(lambda: harness.started == ["blocker"])
-            manager.submit("sum_squares", {"steps": 1, "label": "a"}, 5)
-            late = manager.submit("sum_squares", {"steps": 1, "label": "b"}, 5)["task_id"]
-            assert manager.set_priority(late, 8)["priority"] == 8
+def test_pausing_a_queued_task_holds_it_until_resumed(single_slot, harness):
+    app, manager = single_slot
+    with app.app_context():
+        first = manager.submit("sum_squares", {"steps": 1, "label": "first"})["task_id"]
+        held = manager.submit("sum_squares", {"steps": 1, "label": "held"})["task_id"]
+        manager.pause(held)
         harness.gate.set()
-        wait_for(lambda: len(harness.started) == 3)
-        assert harness.started == ["blocker", "b", "a"]
-    finally:
-        manager.shutdown(timeout=5)
+        manager.wait(first, 5)
+        time.sleep(0.2)
+        assert harness.started == ["first"] and status_of(app, held) == "paused"
+        manager.resume(held)
+    wait_for(lambda: status_of(app, held) == "completed")
+
+
+def test_priority_change_reorders_the_queue(single_slot, harness):
+    app, manager = single_slot
+    with app.app_context():
+        manager.submit("sum_squares", {"steps": 1, "label": "blocker"})
+        wait_for(lambda: harness.started == ["blocker"])
+        manager.submit("sum_squares", {"steps": 1, "label": "a"}, 5)
+        late = manager.submit("sum_squares", {"steps": 1, "label": "b"}, 5)["task_id"]
+        assert manager.set_priority(late, 8)["priority"] == 8
+    harness.gate.set()
+    wait_for(lambda: len(harness.started) == 3)
+    assert harness.started == ["blocker", "b", "a"]
 
 
 def test_progress_events_are_throttled_but_the_last_one_arrives(manager_app):
