@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,16 +19,12 @@ from .runner_support import (
     assert_progress_complete,
     interrupt_then_resume,
     run_task,
-    single_torch_thread,
 )
 
 SMALL = {"epochs": 4, "channels": 8}
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_learns_digit_images_and_saves_a_reloadable_model(tmp_path: Path) -> None:

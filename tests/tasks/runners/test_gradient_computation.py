@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ultimate_agent.tasks.runners.gradient_computation import PASS_THRESHOLD, TASK_TYPE
 
-from .runner_support import assert_cancels, assert_invalid, assert_progress_complete, run_task, single_torch_thread
+from .runner_support import assert_cancels, assert_invalid, assert_progress_complete, run_task
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_backprop_agrees_with_central_differences(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,17 +18,13 @@ from .runner_support import (
     assert_progress_complete,
     interrupt_then_resume,
     run_task,
-    single_torch_thread,
 )
 
 TINY = {"epochs": 3, "d_model": 32, "nhead": 2, "num_layers": 1, "seq_len": 32}
 PATTERN_TEXT = "the quick brown fox jumps over the lazy dog. " * 40
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    with single_torch_thread():
-        yield
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_model_is_causal() -> None:
