@@ -14,11 +14,10 @@ import torch
 
 from ultimate_agent.ai.federated import accuracy, dirichlet_partition, fedavg, shard_partition
 from ultimate_agent.ai.networks import MLP
-from ultimate_agent.errors import InvalidRequest
 from ultimate_agent.tasks.context import TaskCancelled, TaskContext, TaskInterrupted
 from ultimate_agent.tasks.runners.federated_learning import TASK_TYPE
 
-from .runner_support import run_task
+from .runner_support import assert_cancels, assert_invalid, run_task
 
 SMALL = {"rounds": 4, "local_epochs": 1}
 
@@ -88,14 +87,11 @@ def test_progress_is_monotonic_and_reports_rounds(tmp_path: Path) -> None:
     ({"clients": 4}, "clients"),
 ])
 def test_bad_config_names_the_field(config: dict[str, Any], field: str) -> None:
-    with pytest.raises(InvalidRequest) as info:
-        TASK_TYPE.validate(config)
-    assert info.value.details["field"] == field
+    assert_invalid(TASK_TYPE, config, field)
 
 
 def test_cancel_after_first_round(tmp_path: Path) -> None:
-    with pytest.raises(TaskCancelled):
-        run_task(TASK_TYPE, tmp_path, SMALL, hook=lambda ctx, d: ctx.control.cancel())
+    assert_cancels(TASK_TYPE, tmp_path, SMALL)
 
 
 def test_cancel_reaches_client_threads_mid_round(tmp_path: Path) -> None:

@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from ultimate_agent.errors import InvalidRequest
 from ultimate_agent.tasks.context import TaskCancelled, TaskContext, TaskInterrupted
 from ultimate_agent.tasks.runners.hyperparameter_optimization import HIDDEN_WIDTHS, LR_RANGE, TASK_TYPE
 
-from .runner_support import make_ctx, run_task
+from .runner_support import assert_invalid, make_ctx, run_task
 
 SMALL = {"n_trials": 5, "epochs_per_trial": 4, "n_startup_trials": 2}
 
@@ -69,9 +68,7 @@ def test_progress_is_monotonic_and_reports_trials(tmp_path: Path) -> None:
     ({"sampler": "random"}, "sampler"),
 ])
 def test_bad_config_names_the_field(config: dict[str, Any], field: str) -> None:
-    with pytest.raises(InvalidRequest) as info:
-        TASK_TYPE.validate(config)
-    assert info.value.details["field"] == field
+    assert_invalid(TASK_TYPE, config, field)
 
 
 def test_cancel_inside_a_trial_stops_the_study(tmp_path: Path) -> None:

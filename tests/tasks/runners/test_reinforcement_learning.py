@@ -11,11 +11,10 @@ import pytest
 import torch
 
 from ultimate_agent.ai.rl import ActorCritic, discounted_returns, evaluate_greedy
-from ultimate_agent.errors import InvalidRequest
-from ultimate_agent.tasks.context import TaskCancelled, TaskContext, TaskInterrupted
+from ultimate_agent.tasks.context import TaskContext, TaskInterrupted
 from ultimate_agent.tasks.runners.reinforcement_learning import TASK_TYPE
 
-from .runner_support import run_task
+from .runner_support import assert_cancels, assert_invalid, run_task
 
 SMALL = {"episodes": 8, "max_steps_per_episode": 60, "eval_episodes": 2, "checkpoint_every": 1}
 
@@ -75,14 +74,11 @@ def test_progress_is_monotonic_and_reports_episodes(tmp_path: Path) -> None:
     ({"env": "MountainCar-v0"}, "env"),
 ])
 def test_bad_config_names_the_field(config: dict[str, Any], field: str) -> None:
-    with pytest.raises(InvalidRequest) as info:
-        TASK_TYPE.validate(config)
-    assert info.value.details["field"] == field
+    assert_invalid(TASK_TYPE, config, field)
 
 
 def test_cancel_stops_the_run(tmp_path: Path) -> None:
-    with pytest.raises(TaskCancelled):
-        run_task(TASK_TYPE, tmp_path, SMALL, hook=lambda ctx, d: ctx.control.cancel())
+    assert_cancels(TASK_TYPE, tmp_path, SMALL)
 
 
 def test_interrupted_run_resumes_to_the_same_result(tmp_path: Path) -> None:
