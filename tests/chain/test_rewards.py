@@ -130,10 +130,11 @@ def test_a_claim_that_reached_the_chain_before_a_crash_is_matched_not_claimed_tw
     chain = chain_app.extensions["chain"]
     chain.claimer.stop()
     # The previous run sent the claim, and died before it wrote the hash down.
-    claim = rewards_contract(dev_chain).functions.claimReward(task_key("task-crashed"), Web3.to_wei(0.001, "ether"))
+    claim = rewards_contract(dev_chain).encode_abi("claimReward",
+                                                   [task_key("task-crashed"), Web3.to_wei(0.001, "ether")])
     with chain_app.app_context():
         sent = chain.sender.send({"to": dev_chain.contracts["task_rewards"],
-                                  "data": claim._encode_transaction_data(), "value": 0})
+                                  "data": claim, "value": 0})
         dev_chain.w3.eth.wait_for_transaction_receipt(sent.tx_hash)
         db.session.add(Earning(task_id="task-crashed", amount=0.001, status="pending", network="devnet"))
         db.session.commit()

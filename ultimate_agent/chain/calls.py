@@ -100,23 +100,17 @@ def execute(service: ChainService, contract_type: str, method: str, params: dict
     address = network.require_contract(contract_type)
     abi = abi_of(contract_name_for(contract_type))
     contract = network.web3.eth.contract(address=address, abi=abi)
-    bound = contract.functions[method](*args)
     if function_abi["stateMutability"] in ("view", "pure"):
         try:
-            value = bound.call({"from": service.wallet.address})
+            value = contract.functions[method](*args).call({"from": service.wallet.address})
         except (ContractLogicError, ContractCustomError) as exc:
             raise TransactionReverted(revert_reason(exc, service.abis)) from exc
         except Exception as exc:
             raise ChainUnavailable(f"The chain node did not answer: {exc}") from exc
         return {"success": True, "contract_address": address, "method": method, "call": True,
                 "result": _json_value(value)}
-    try:
-        tx = bound.build_transaction({"from": service.wallet.address, "value": 0})
-    except (ContractLogicError, ContractCustomError) as exc:
-        raise TransactionReverted(revert_reason(exc, service.abis)) from exc
-    except Exception as exc:
-        raise ChainUnavailable(f"The chain node did not answer: {exc}") from exc
-    tx = {key: tx[key] for key in ("to", "data", "value") if key in tx}
+    # The sender estimates the gas, which is also where a revert is caught before anything is sent.
+    tx = {"to": address, "data": contract.encode_abi(method, args), "value": 0}
     amount_units = next((arg for item, arg in zip(function_abi["inputs"], args, strict=True)
                          if item["name"] in AMOUNT_PARAMS), 0)
     task_id = params.get("task_id") if isinstance(params.get("task_id"), str) else None

@@ -5,8 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from web3 import Web3
-
 from ..extensions import db
 from ..models import ChainTransaction, Earning, TaskRecord
 from ..models.base import utcnow
@@ -80,7 +78,3 @@ def list_transactions(limit: int, page: int, currency: str | None) -> dict[str, 
     return {"transactions": [row.to_dict() for row in rows], "total_count": int(db.session.scalar(count) or 0),
             "page": page, "limit": limit}
 
-
-def hex_hash(value: Any) -> str:
-    """A transaction hash as 0x-prefixed hex, whatever web3 handed back."""
-    return value if isinstance(value, str) else Web3.to_hex(value)

@@ -165,11 +165,11 @@ class RewardClaimer:
     def _send_claim(self, earning: Earning) -> None:
         rewards = self._rewards_contract()
         units = to_units(earning.amount, NATIVE_DECIMALS)
-        call = rewards.functions.claimReward(task_key(earning.task_id), units)
+        data = rewards.encode_abi("claimReward", [task_key(earning.task_id), units])
         # A fixed gas limit instead of an estimate per claim: a claim costs ~60k gas whatever its task, and
         # skipping eth_estimateGas saves a node round trip per claim. A claim that reverts anyway (e.g.
         # the wallet lost its authorisation) shows in its receipt and is retried with the reason.
-        tx = {"to": rewards.address, "data": call._encode_transaction_data(), "value": 0, "gas": CLAIM_GAS_LIMIT}
+        tx = {"to": rewards.address, "data": data, "value": 0, "gas": CLAIM_GAS_LIMIT}
         earning.attempts = (earning.attempts or 0) + 1
         sent = self.service.sender.send(tx)
         # The hash is written down with the batch, before the receipt is awaited. A crash before that
