@@ -7,25 +7,14 @@ import logging
 from pathlib import Path
 
 import pytest
+from envelope import assert_envelope
 from flask import abort
 
 from ultimate_agent.errors import APIError, Conflict, ServiceUnavailable, TaskNotFound, envelope
 
-ENVELOPE_KEYS = {"success", "error", "error_code", "details"}
 LEAK_MARKER = "sekrit-internal-detail-7f3a"
 
 
-def assert_envelope(response, status: int, code: str) -> dict:
-    """The response is exactly the seed's error envelope with this status and code."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    body = response.get_json()
-    assert set(body) == ENVELOPE_KEYS
-    assert body["success"] is False
-    assert body["error_code"] == code
-    assert isinstance(body["error"], str) and body["error"]
-    assert isinstance(body["details"], dict)
-    return body
 
 
 @pytest.fixture

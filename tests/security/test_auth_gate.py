@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from envelope import assert_envelope
 
 # GET endpoints only an admin may read; every other GET endpoint is open to a `read` credential.
 ADMIN_ONLY_GETS = {"/api/auth/keys", "/api/v4/auth/keys", "/api/v4/remote/capabilities", "/api/v4/remote/audit"}
 PUBLIC_GETS = {"/api/health", "/api/v4/health"}
 
 
-def assert_envelope(response, status: int, code: str) -> dict:
-    """The response is the seed's error envelope with this status and code."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert set(body) == {"success", "error", "error_code", "details"}
-    assert body["success"] is False
-    assert body["error_code"] == code
-    assert isinstance(body["error"], str) and body["error"]
-    assert isinstance(body["details"], dict)
-    return body
 
 
 @pytest.fixture

@@ -5,16 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-
-def assert_envelope(response, status: int, code: str) -> dict:
-    """The response is the seed's error envelope with this status and code."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert set(body) == {"success", "error", "error_code", "details"}
-    assert body["success"] is False
-    assert body["error_code"] == code
-    return body
+from envelope import assert_envelope
 
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8080", "localhost.evil.example", "127.0.0.2"])

@@ -7,17 +7,8 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+from envelope import assert_envelope
 from flask_jwt_extended import create_access_token, decode_token
-
-
-def assert_envelope(response, status: int, code: str) -> dict:
-    """The response is the seed's error envelope with this status and code."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert set(body) == {"success", "error", "error_code", "details"}
-    assert body["success"] is False
-    assert body["error_code"] == code
-    return body
 
 
 def bearer(token: str) -> dict[str, str]:
