@@ -15,8 +15,6 @@ from ultimate_agent.errors import APIError, Conflict, ServiceUnavailable, TaskNo
 LEAK_MARKER = "sekrit-internal-detail-7f3a"
 
 
-
-
 @pytest.fixture
 def faulty_app(app_factory):
     """An agent with throwaway views that fail in the ways real views can (added before any request)."""

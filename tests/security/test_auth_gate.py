@@ -10,8 +10,6 @@ ADMIN_ONLY_GETS = {"/api/auth/keys", "/api/v4/auth/keys", "/api/v4/remote/capabi
 PUBLIC_GETS = {"/api/health", "/api/v4/health"}
 
 
-
-
 @pytest.fixture
 def api_get_paths(client, auth_headers) -> list[str]:
     """Every GET path under /api without path parameters, read from the app's own OpenAPI document."""
