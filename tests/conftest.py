@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from agent_support import admin_key_of
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -95,7 +96,7 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def admin_key(app: Flask) -> str:
     """The admin key the agent generated at first start."""
-    return (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    return admin_key_of(app)
 
 
 @pytest.fixture

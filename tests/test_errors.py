@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 
 import pytest
+from agent_support import admin_key_of
 from envelope import assert_envelope
 from flask import abort
 
@@ -49,7 +49,7 @@ def faulty_app(app_factory):
 @pytest.fixture
 def faulty_client(faulty_app):
     """A client of `faulty_app` with admin credentials."""
-    key = (Path(faulty_app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(faulty_app)
     client = faulty_app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
     return client
@@ -84,7 +84,7 @@ def test_get_on_a_post_only_endpoint_is_405(client, auth_headers):
 
 def test_body_over_max_content_length_is_413(app_factory):
     app = app_factory(MAX_CONTENT_LENGTH=1024)
-    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(app)
     payload = json.dumps({"agent_id": "a" * 5 * 1024})
     assert len(payload) > 5000
     response = app.test_client().post("/api/auth/token", data=payload, content_type="application/json",
@@ -95,7 +95,7 @@ def test_body_over_max_content_length_is_413(app_factory):
 
 def test_body_under_max_content_length_is_accepted(app_factory):
     app = app_factory(MAX_CONTENT_LENGTH=1024)
-    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(app)
     body = {"agent_id": "a" * 100, "permissions": ["read"]}
     headers = {"Authorization": f"Bearer {key}"}
     response = app.test_client().post("/api/auth/token", json=body, headers=headers)

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from agent_support import admin_key_of
 from sklearn.datasets import load_diabetes, load_digits
 
 
@@ -16,7 +17,7 @@ def ai_client(ai_app):
 
 @pytest.fixture
 def ai_headers(ai_app):
-    key = (Path(ai_app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(ai_app)
     return {"Authorization": f"Bearer {key}"}
 
 

@@ -5,18 +5,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from agent_support import admin_headers_of
 from chain_fixtures import GRANT, MAX_REWARD, down_network, wait_for_earnings
 from web3 import Web3
 
 from ultimate_agent.chain.artifacts import abi_of
 
 DEAD = "0x000000000000000000000000000000000000dEaD"
-
-
-def headers_of(app) -> dict[str, str]:
-    from pathlib import Path
-
-    return {"Authorization": f"Bearer {(Path(app.instance_path) / 'admin_api_key').read_text().strip()}"}
 
 
 @pytest.fixture
@@ -26,7 +21,7 @@ def chain_client(chain_app):
 
 @pytest.fixture
 def admin(chain_app):
-    return headers_of(chain_app)
+    return admin_headers_of(chain_app)
 
 
 def execute(client, headers, contract_type, method, params):
@@ -55,7 +50,7 @@ def test_enhanced_status_reports_the_wallet_balances_and_live_networks(chain_app
 def test_a_network_that_is_down_is_reported_disconnected_without_an_error(chain_app_factory, dev_chain):
     down = down_network(chain_id=137)
     app = chain_app_factory(CHAIN_NETWORKS=[dev_chain.network, down], CHAIN_PRIMARY_NETWORK="devnet")
-    response = app.test_client().get("/api/v3/blockchain/enhanced", headers=headers_of(app))
+    response = app.test_client().get("/api/v3/blockchain/enhanced", headers=admin_headers_of(app))
     assert response.status_code == 200
     body = response.get_json()
     assert body["network_connections"] == {"devnet": "connected", "downnet": "disconnected"}
@@ -66,7 +61,7 @@ def test_a_network_that_is_down_is_reported_disconnected_without_an_error(chain_
 
 def test_when_the_wallets_only_network_is_down_balance_is_a_503_envelope(chain_app_factory):
     app = chain_app_factory(provision=False, CHAIN_NETWORKS=[down_network()])
-    client, headers = app.test_client(), headers_of(app)
+    client, headers = app.test_client(), admin_headers_of(app)
     response = client.get("/api/blockchain/balance", headers=headers)
     assert response.status_code == 503
     assert response.get_json()["error_code"] == "SERVICE_UNAVAILABLE"
@@ -134,7 +129,7 @@ def test_an_unauthorised_wallet_cannot_claim(chain_app_factory, dev_chain):
     wallet = app.extensions["chain"].wallet.address
     dev_chain.w3.eth.wait_for_transaction_receipt(
         dev_chain.w3.eth.send_transaction({"from": dev_chain.deployer, "to": wallet, "value": 10**18}))
-    response = execute(app.test_client(), headers_of(app), "task_rewards", "claimReward",
+    response = execute(app.test_client(), admin_headers_of(app), "task_rewards", "claimReward",
                        {"task_id": "task-unauthorised", "amount": 0.01})
     assert response.status_code == 409
     assert response.get_json()["details"]["revert_reason"] == "TaskRewards: agent not authorised"

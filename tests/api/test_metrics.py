@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import psutil
 import pytest
+from agent_support import add_tasks, admin_key_of
 from prometheus_client.parser import text_string_to_metric_families
-
-from ultimate_agent.extensions import db
-from ultimate_agent.models import TaskRecord
 
 
 def scrape(client, headers) -> dict[tuple[str, tuple], float]:
@@ -26,16 +22,6 @@ def scrape(client, headers) -> dict[tuple[str, tuple], float]:
 def value(samples, name: str, **labels: str) -> float:
     """One sample's value (KeyError when absent)."""
     return samples[(name, tuple(sorted(labels.items())))]
-
-
-def add_tasks(app, **per_status: int) -> None:
-    """Insert task records: add_tasks(app, completed=3)."""
-    with app.app_context():
-        for status, count in per_status.items():
-            for n in range(count):
-                db.session.add(TaskRecord(id=f"rec-{status}-{n}", task_id=f"task-{status}-{n}",
-                                          task_type="data_processing", status=status))
-        db.session.commit()
 
 
 # -- access and format ---------------------------------------------------------------------------------------
@@ -115,7 +101,7 @@ def test_each_app_counts_its_own_requests(app_factory):
     first, second = app_factory(), app_factory()
     headers = {}
     for app in (first, second):
-        key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+        key = admin_key_of(app)
         headers[app] = {"Authorization": f"Bearer {key}"}
     for _ in range(2):
         first.test_client().get("/api/stats", headers=headers[first])
@@ -142,7 +128,7 @@ def test_system_gauges_read_the_machine(app, client, read_headers):
 
 def test_health_gauge_matches_the_health_endpoint(app_factory):
     app = app_factory(MONITOR_SAMPLE_INTERVAL=600.0)
-    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(app)
     client = app.test_client()
     health = client.get("/api/health").get_json()
     samples = scrape(client, {"Authorization": f"Bearer {key}"})

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from agent_support import admin_headers_of, admin_key_of
 
 from ultimate_agent.extensions import db, socketio
 from ultimate_agent.models import AuditEntry, TaskRecord
@@ -21,7 +22,7 @@ def run(client, headers, command_type, command_id=None, **parameters):
 
 
 def admin_of(app) -> dict[str, str]:
-    return {"Authorization": f"Bearer {(Path(app.instance_path) / 'admin_api_key').read_text().strip()}"}
+    return admin_headers_of(app)
 
 
 @pytest.mark.parametrize("method, path", [
@@ -227,7 +228,7 @@ def test_socket_remote_command_replies_with_the_http_body(socket_client, client,
 
 
 def test_socket_bad_input_and_missing_permission_answer_the_envelope(app, make_key):
-    admin = socketio.test_client(app, auth={"token": (Path(app.instance_path) / "admin_api_key").read_text().strip()})
+    admin = socketio.test_client(app, auth={"token": admin_key_of(app)})
     admin.emit("remote_command", {"command_type": "set_cpu_limit", "parameters": {"percent": 500},
                                   "command_id": "cmd-bad"})
     bad = responses(admin)[0]

@@ -7,10 +7,10 @@ import platform
 import socket
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psutil
 import pytest
+from agent_support import add_tasks, admin_key_of
 
 from ultimate_agent import __version__
 from ultimate_agent.extensions import db
@@ -97,28 +97,12 @@ def assert_seed_types(body: dict, seed: dict, nullable: set[str] = frozenset(), 
             assert all(type(item) is type(example[0]) for item in value), f"{where}: {value!r}"
 
 
-def add_tasks(app, **per_status: int) -> None:
-    """Insert task records: add_tasks(app, completed=3, failed=1)."""
-    with app.app_context():
-        for status, count in per_status.items():
-            for n in range(count):
-                task_id = f"task-{status}-{n}"
-                db.session.add(TaskRecord(id=f"rec-{status}-{n}", task_id=task_id,
-                                          task_type="data_processing", status=status))
-        db.session.commit()
-
-
 def add_earnings(app, *amounts: tuple[float, str]) -> None:
     """Insert earning rows (amount, currency)."""
     with app.app_context():
         for amount, currency in amounts:
             db.session.add(Earning(amount=amount, currency=currency))
         db.session.commit()
-
-
-def admin_key_of(app) -> str:
-    """The admin key an app generated at first start."""
-    return (Path(app.instance_path) / "admin_api_key").read_text().strip()
 
 
 def parse_iso_z(value: str) -> datetime:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
+from agent_support import admin_key_of
 
 from ultimate_agent.extensions import socketio
 
@@ -136,7 +136,7 @@ def test_read_key_can_list_but_not_start_tasks(client, read_headers):
 def test_task_changes_have_their_own_rate_limit(app_factory):
     app = app_factory(RATE_LIMIT_TASKS="2 per minute")
     client = app.test_client()
-    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(app)
     headers = {"Authorization": f"Bearer {key}"}
     codes = [client.post("/api/start_task", headers=headers, json={"type": "data_processing"}).status_code
              for _ in range(3)]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
+from agent_support import admin_key_of
 from chain_fixtures import down_network
 from web3 import Web3
 
@@ -30,6 +30,7 @@ def test_a_transaction_whose_caller_stopped_waiting_is_confirmed_from_its_receip
     with chain_app.app_context():
         sent = chain.sender.send({"to": DEAD, "value": 5})
         record_sent(sent, "devnet", "transfer", "ETH", 5, 18)  # ...and the API call timed out here
+        dev_chain.w3.eth.wait_for_transaction_receipt(sent.tx_hash)
         assert chain.settle_pending() == 1
     row = row_of(chain_app, sent.tx_hash)
     receipt = dev_chain.w3.eth.get_transaction_receipt(sent.tx_hash)
@@ -63,7 +64,7 @@ def test_the_claimer_settles_pending_transactions_on_its_own(chain_app):
 
 def test_transactions_stay_readable_while_the_wallets_node_is_down(chain_app_factory):
     app = chain_app_factory(provision=False, CHAIN_NETWORKS=[down_network()])
-    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(app)
     response = app.test_client().get("/api/blockchain/transactions", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 200 and response.get_json()["total_count"] == 0
 
@@ -86,7 +87,7 @@ def test_first_start_deploys_the_contracts_and_later_starts_reuse_them(app_facto
 
 def test_a_missing_anvil_leaves_the_agent_up_and_the_chain_endpoints_saying_why(app_factory, tmp_path):
     app = app_factory(CHAIN_ENABLED=True, ANVIL_PATH=str(tmp_path / "no-anvil"), WALLET_SCRYPT_N=1024)
-    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(app)
     client = app.test_client()
     response = client.get("/api/blockchain/balance", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 503

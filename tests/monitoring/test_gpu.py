@@ -7,10 +7,10 @@ This machine has no NVIDIA GPU, so the NVML reading path runs against a fake `py
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from agent_support import admin_key_of
 
 from ultimate_agent.monitoring.gpu import NO_GPU, GpuProbe, GpuReading
 
@@ -159,7 +159,7 @@ def test_real_probe_reports_no_gpu():
 
 
 def _admin(app) -> dict[str, str]:
-    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(app)
     return {"Authorization": f"Bearer {key}"}
 
 

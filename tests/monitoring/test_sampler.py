@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import psutil
 import pytest
+from agent_support import admin_key_of
 
 from ultimate_agent.extensions import db, socketio
 from ultimate_agent.models import PerformanceMetric, TaskRecord
@@ -42,7 +42,7 @@ def connect():
     clients = []
 
     def make(app):
-        key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+        key = admin_key_of(app)
         client = socketio.test_client(app, auth={"token": key})
         assert client.is_connected()
         client.get_received()  # drop the `connected` greeting
@@ -139,7 +139,7 @@ def test_tick_stores_again_once_the_interval_passed(app_factory):
 def test_stored_rows_show_in_the_history_endpoint(app_factory):
     app = app_factory(MONITOR_STORE_INTERVAL=0.01)
     app.extensions["system_monitor"].tick()
-    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(app)
     body = app.test_client().get("/api/database/performance?hours=1",
                                  headers={"Authorization": f"Bearer {key}"}).get_json()
     assert body["data_points"] == 1

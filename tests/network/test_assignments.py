@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_support import admin_key_of
 from marshmallow import Schema
 
 from ultimate_agent.extensions import db, socketio
@@ -54,7 +54,7 @@ def add_blocking_type(app) -> threading.Event:
 
 def test_assignment_runs_and_reports_back(node, connect_agent):
     app, client = connect_agent(node.url)
-    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(app)
     dashboard = socketio.test_client(app, auth={"token": key})
     wait_registered(node, client)
     agent_id = app.config["AGENT_ID"]

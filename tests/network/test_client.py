@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 
 import pytest
+from agent_support import admin_key_of
 
 from ultimate_agent.network import start_network_client
 
@@ -145,7 +145,7 @@ def test_network_endpoint_reports_the_live_registration(node, connect_agent):
     app, client = connect_agent(node.url)
     wait_registered(node, client)
     node.wait_for(lambda: client.status()["last_heartbeat"])
-    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(app)
 
     body = app.test_client().get("/api/network", headers={"Authorization": f"Bearer {key}"}).get_json()
     assert body["node_url"] == node.url

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from agent_support import add_tasks, admin_key_of
 from prometheus_client.parser import text_string_to_metric_families
 
 from ultimate_agent.extensions import db, socketio
-from ultimate_agent.models import Earning, TaskRecord
+from ultimate_agent.models import Earning
 
 STATS_TYPES = {
     "agent_id": str, "running": bool, "registered": bool, "current_tasks": int, "tasks_completed": int,
@@ -25,21 +24,6 @@ ENHANCED_TYPES = {
 def events(client, name: str) -> list[dict]:
     """Payloads of the `name` events the client received since the last call."""
     return [event["args"][0] for event in client.get_received() if event["name"] == name]
-
-
-def admin_key_of(app) -> str:
-    """The admin key an app generated at first start."""
-    return (Path(app.instance_path) / "admin_api_key").read_text().strip()
-
-
-def add_tasks(app, **per_status: int) -> None:
-    """Insert task records: add_tasks(app, completed=3)."""
-    with app.app_context():
-        for status, count in per_status.items():
-            for n in range(count):
-                db.session.add(TaskRecord(id=f"rec-{status}-{n}", task_id=f"task-{status}-{n}",
-                                          task_type="data_processing", status=status))
-        db.session.commit()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from agent_support import admin_key_of
 from click.testing import CliRunner
 
 from ultimate_agent.cli import main
@@ -47,7 +48,7 @@ def test_backup_restores_into_a_working_instance(app, app_factory, remote, tmp_p
     assert restored.config["AGENT_ID"] == app.config["AGENT_ID"]
     assert restored.config["AGENT_NAME"] == "backed-up"
     assert (fresh / "chain" / "keystore.json").read_text() == '{"address": "0xabc"}'
-    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(app)
     client = restored.test_client()
     record = client.get(f"/api/v4/tasks/{task_id}", headers={"Authorization": f"Bearer {key}"}).get_json()
     assert record["status"] == "completed" and record["ai_result"]["epochs"] == 1

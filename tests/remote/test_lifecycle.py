@@ -14,6 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 import requests
+from agent_support import admin_headers_of
 
 # A standalone agent driven over stdin: each line is a remote command body, each reply one JSON line.
 AGENT_SCRIPT = """
@@ -158,7 +159,7 @@ def test_update_agent_fast_forwards_the_checkout_and_reinstalls_requirements(app
     clone, upstream_head = checkout
     before = git(clone, "rev-parse", "HEAD")
     app = app_factory(ALLOW_SELF_UPDATE=True, AGENT_INSTALL_DIR=str(clone))
-    headers = {"Authorization": f"Bearer {(Path(app.instance_path) / 'admin_api_key').read_text().strip()}"}
+    headers = admin_headers_of(app)
     # restart=false: a restart here would replace the test process itself (the restart test covers it).
     body = run(app.test_client(), headers, "update_agent", restart=False).get_json()
     assert body["success"] is True, body
@@ -178,7 +179,7 @@ def test_update_agent_reports_a_checkout_that_cannot_fast_forward(app_factory, c
     git(clone, "commit", "-qm", "local")
     local_head = git(clone, "rev-parse", "HEAD")
     app = app_factory(ALLOW_SELF_UPDATE=True, AGENT_INSTALL_DIR=str(clone))
-    headers = {"Authorization": f"Bearer {(Path(app.instance_path) / 'admin_api_key').read_text().strip()}"}
+    headers = admin_headers_of(app)
     body = run(app.test_client(), headers, "update_agent", restart=False).get_json()
     assert body["success"] is False and body["error"] == "git pull --ff-only failed"
     assert git(clone, "rev-parse", "HEAD") == local_head

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import psutil
 import pytest
 import torch
+from agent_support import admin_headers_of
 
 from .conftest import task_row, wait_until
 
@@ -94,7 +94,7 @@ def test_enable_gpu_switches_the_device_for_new_tasks(app, remote):
 
 def test_optimize_performance_measures_and_applies_only_a_clear_gain(app_factory):
     app = app_factory(OPTIMIZE_TRIAL_SECONDS=0.1)
-    headers = {"Authorization": f"Bearer {(Path(app.instance_path) / 'admin_api_key').read_text().strip()}"}
+    headers = admin_headers_of(app)
     body = app.test_client().post("/api/v4/remote/command", headers=headers,
                                   json={"command_type": "optimize_performance"}).get_json()
     assert body["success"] is True, body

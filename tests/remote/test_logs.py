@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+from agent_support import admin_headers_of
+
 
 def test_agent_log_goes_to_the_rotating_file_in_the_instance(app):
     logging.getLogger("ultimate_agent.test").warning("written to the file")
@@ -45,7 +47,7 @@ def test_get_logs_reads_back_into_rotated_files(app_factory):
         logger.warning("line %03d %s", n, "x" * 40)
     log_dir = Path(app.instance_path) / "logs"
     assert (log_dir / "agent.log.1").exists()
-    headers = {"Authorization": f"Bearer {(Path(app.instance_path) / 'admin_api_key').read_text().strip()}"}
+    headers = admin_headers_of(app)
     body = app.test_client().post("/api/v4/remote/command", headers=headers, json={
         "command_type": "get_logs", "parameters": {"lines": 40, "level": "WARNING"}}).get_json()
     result = body["result"]
@@ -67,7 +69,7 @@ def test_cleanup_logs_deletes_old_rotated_files_and_keeps_the_live_one(app_facto
     for path in rotated[1:]:
         os.utime(path, (old, old))
     expected_bytes = sum(path.stat().st_size for path in rotated[1:])
-    headers = {"Authorization": f"Bearer {(Path(app.instance_path) / 'admin_api_key').read_text().strip()}"}
+    headers = admin_headers_of(app)
     body = app.test_client().post("/api/v4/remote/command", headers=headers, json={
         "command_type": "cleanup_logs", "parameters": {"older_than_days": 7}}).get_json()
     result = body["result"]
@@ -79,7 +81,7 @@ def test_cleanup_logs_deletes_old_rotated_files_and_keeps_the_live_one(app_facto
 
 def test_log_commands_fail_cleanly_when_the_file_is_disabled(app_factory):
     app = app_factory(LOG_FILE="")
-    headers = {"Authorization": f"Bearer {(Path(app.instance_path) / 'admin_api_key').read_text().strip()}"}
+    headers = admin_headers_of(app)
     body = app.test_client().post("/api/v4/remote/command", headers=headers,
                                   json={"command_type": "get_logs"}).get_json()
     assert body["success"] is False and "disabled" in body["error"]

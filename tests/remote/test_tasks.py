@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
+
+from agent_support import admin_headers_of
 
 from .conftest import task_row, wait_until
 
@@ -29,7 +30,7 @@ def test_paused_task_stands_still_and_continues_after_resume(app, remote):
 
 def test_priority_change_moves_a_queued_task(app_factory):
     app = app_factory(MAX_CONCURRENT_TASKS=1)
-    headers = {"Authorization": f"Bearer {(Path(app.instance_path) / 'admin_api_key').read_text().strip()}"}
+    headers = admin_headers_of(app)
     client = app.test_client()
 
     def send(command_type, **parameters):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from agent_support import admin_key_of
 from envelope import assert_envelope
 
 
@@ -58,7 +57,7 @@ def test_no_cors_header_by_default(client, auth_headers):
 
 def test_configured_cors_origin_is_allowed(app_factory):
     app = app_factory(CORS_ORIGINS=["http://ui.example"])
-    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(app)
     headers = {"Authorization": f"Bearer {key}"}
     client = app.test_client()
     response = client.get("/api/stats", headers={**headers, "Origin": "http://ui.example"})

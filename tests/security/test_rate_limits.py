@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import time
 from datetime import datetime
-from pathlib import Path
 
 import pytest
+from agent_support import admin_headers_of
 
 from ultimate_agent.security.keys import create_key
 
@@ -23,11 +23,6 @@ def new_key(app, permissions=("read",), name="limited") -> dict[str, str]:
     with app.app_context():
         raw = create_key(name, list(permissions), actor="test")[1]
     return {"Authorization": f"Bearer {raw}"}
-
-
-def admin_headers(app) -> dict[str, str]:
-    """Headers of the app's generated admin key."""
-    return {"Authorization": f"Bearer {(Path(app.instance_path) / 'admin_api_key').read_text().strip()}"}
 
 
 def test_fourth_call_in_the_window_is_rate_limited(limited_app):
@@ -82,7 +77,7 @@ def test_each_credential_has_its_own_budget(limited_app):
     response = client.get("/api/stats", headers=second)
     assert response.status_code == 200
     assert response.headers["X-RateLimit-Remaining"] == "2"
-    assert client.get("/api/stats", headers=admin_headers(limited_app)).status_code == 200
+    assert client.get("/api/stats", headers=admin_headers_of(limited_app)).status_code == 200
 
 
 def test_budget_follows_the_credential_across_addresses(limited_app):

@@ -7,6 +7,7 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+from agent_support import admin_key_of
 from envelope import assert_envelope
 from flask_jwt_extended import create_access_token, decode_token
 
@@ -47,7 +48,7 @@ def test_admin_mints_a_token_with_the_requested_permissions(client, auth_headers
 
 def test_token_expires_in_follows_config(app_factory):
     app = app_factory(JWT_EXPIRES_SECONDS=60)
-    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(app)
     body = mint(app.test_client(), bearer(key), ["read"]).get_json()
     assert body["expires_in"] == 60
     with app.app_context():
@@ -120,7 +121,7 @@ def test_expired_token_is_rejected(app_factory):
 
 def test_token_signed_by_another_instance_is_rejected(app_factory):
     first, second = app_factory(), app_factory()
-    key = (Path(first.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(first)
     token = mint(first.test_client(), bearer(key), ["admin"]).get_json()["token"]
     # Both instances have a key:1 admin row; only the signature tells them apart.
     assert first.test_client().get("/api/stats", headers=bearer(token)).status_code == 200

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_support import admin_key_of
 from marshmallow import Schema, fields, validate
 
 from ultimate_agent.errors import Conflict, InvalidRequest, TaskNotFound
@@ -103,7 +103,7 @@ def manager_app(app_factory, harness):
 
 
 def connect(app):
-    key = (Path(app.instance_path) / "admin_api_key").read_text().strip()
+    key = admin_key_of(app)
     return socketio.test_client(app, auth={"token": key})
 
 

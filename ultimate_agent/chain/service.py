@@ -163,13 +163,15 @@ class ChainService:
         rows = [row for row in rows if row.tx_hash not in skip]
         if not rows:
             return 0
+        # The mined nonce is read before the receipts: a transaction mined in between then has a receipt,
+        # so only one whose nonce was already used by another transaction can be taken for dropped.
+        used = self.sender.confirmed_nonce()
         mined = [(row, receipt) for row in rows if (receipt := self.sender.receipt(row.tx_hash)) is not None]
         if mined:
             self.persist_state()  # saved before the rows say confirmed
         for row, receipt in mined:
             apply_receipt(row.tx_hash, receipt,
                           error=None if receipt["status"] == 1 else self.revert_reason_of(row.tx_hash, receipt))
-        used = self.sender.confirmed_nonce()
         for row in rows:
             if row.status == "pending" and row.nonce < used:
                 # Its nonce went to another transaction (a retry after it was dropped): it will never be mined.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
+from agent_support import admin_headers_of
 from chain_fixtures import wait_for_earnings
 
 from ultimate_agent.chain.artifacts import abi_of
@@ -15,12 +15,8 @@ from ultimate_agent.models import ChainTransaction
 DEAD = "0x000000000000000000000000000000000000dEaD"
 
 
-def admin_headers(app) -> dict[str, str]:
-    return {"Authorization": f"Bearer {(Path(app.instance_path) / 'admin_api_key').read_text().strip()}"}
-
-
 def run_task(app, task_type: str, config: dict) -> dict:
-    client, headers = app.test_client(), admin_headers(app)
+    client, headers = app.test_client(), admin_headers_of(app)
     response = client.post("/api/start_task", headers=headers, json={"type": task_type, "config": config})
     assert response.status_code in (200, 201, 202), response.get_json()
     task_id = response.get_json()["task_id"]
@@ -46,7 +42,7 @@ def test_a_token_transfer_task_moves_the_tokens_and_reports_the_receipt(chain_ap
 
 
 def test_the_default_is_a_tiny_self_transfer_and_the_task_earns_its_reward(chain_app, dev_chain):
-    sock = socketio.test_client(chain_app, auth={"token": admin_headers(chain_app)["Authorization"][7:]})
+    sock = socketio.test_client(chain_app, auth={"token": admin_headers_of(chain_app)["Authorization"][7:]})
     record = run_task(chain_app, "blockchain_transaction", {})
     assert record["status"] == "completed"
     wallet = chain_app.extensions["chain"].wallet.address
@@ -59,7 +55,7 @@ def test_the_default_is_a_tiny_self_transfer_and_the_task_earns_its_reward(chain
     assert events["task_completed"]["reward"] == earning.amount
     assert events["reward_claimed"]["transaction_hash"] == earning.tx_hash
     final = chain_app.test_client().get(f"/api/v4/tasks/{record['task_id']}",
-                                        headers=admin_headers(chain_app)).get_json()
+                                        headers=admin_headers_of(chain_app)).get_json()
     assert final["reward"] == earning.amount and final["blockchain_tx"] == earning.tx_hash
     sock.disconnect()
 
@@ -81,7 +77,7 @@ def test_a_resumed_transfer_task_waits_for_its_first_transaction_instead_of_send
     ({"amount": "lots"}, "amount"),
 ])
 def test_bad_transfer_configs_are_refused_at_submission(chain_app, config, field):
-    response = chain_app.test_client().post("/api/start_task", headers=admin_headers(chain_app),
+    response = chain_app.test_client().post("/api/start_task", headers=admin_headers_of(chain_app),
                                             json={"type": "blockchain_transaction", "config": config})
     assert response.status_code == 400
     assert response.get_json()["details"]["field"] == field
@@ -89,7 +85,7 @@ def test_bad_transfer_configs_are_refused_at_submission(chain_app, config, field
 
 def test_blockchain_task_types_are_offered_only_with_the_chain(app, auth_headers, chain_app):
     without = app.test_client().get("/api/v4/task_types", headers=auth_headers).get_json()
-    with_chain = chain_app.test_client().get("/api/v4/task_types", headers=admin_headers(chain_app)).get_json()
+    with_chain = chain_app.test_client().get("/api/v4/task_types", headers=admin_headers_of(chain_app)).get_json()
     names = lambda body: {t["name"] for t in body["task_types"]}  # noqa: E731
     assert "blockchain_transaction" not in names(without)
     assert {"blockchain_transaction", "smart_contract_execution"} <= names(with_chain)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from agent_support import admin_headers_of
 
-from .test_blockchain_transaction import admin_headers, run_task
+from .test_blockchain_transaction import run_task
 
 DEAD = "0x000000000000000000000000000000000000dEaD"
 
@@ -35,7 +36,7 @@ def test_a_reverting_call_fails_the_task_with_the_revert_reason(chain_app):
     ({"method": "transfer"}, "contract_type"),
 ])
 def test_calls_that_do_not_match_the_abi_are_refused_at_submission(chain_app, config, field):
-    response = chain_app.test_client().post("/api/start_task", headers=admin_headers(chain_app),
+    response = chain_app.test_client().post("/api/start_task", headers=admin_headers_of(chain_app),
                                             json={"type": "smart_contract_execution", "config": config})
     assert response.status_code == 400
     assert response.get_json()["details"]["field"] == field
